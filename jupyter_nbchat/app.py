@@ -1,0 +1,85 @@
+"""The server extension: configuration (traitlets), services and routes."""
+
+from __future__ import annotations
+
+import os
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Enum, Float, Int, Unicode, default
+
+from . import __version__
+from .handlers import route_table
+from .llm.models import newest_sonnet
+from .turn_registry import TurnRegistry
+
+
+class NbChat(ExtensionApp):
+    """Chat with Claude about data, with the analysis landing in real notebooks."""
+
+    name = "jupyter_nbchat"
+    load_other_extensions = True
+
+    model = Unicode(
+        help="Claude model id. Default: the newest Sonnet the installed anthropic SDK lists."
+    ).tag(config=True)
+
+    executor = Enum(
+        ["kernel"],
+        default_value="kernel",
+        help="Where generated cells run: 'kernel' (the notebook's own Jupyter kernel).",
+    ).tag(config=True)
+
+    anthropic_api_key = Unicode(
+        help="Anthropic API key. Default: $ANTHROPIC_API_KEY. Stays on the server, never logged."
+    ).tag(config=True)
+
+    anthropic_base_url = Unicode(
+        help="Messages API base URL (an Anthropic-compatible gateway). Default: $ANTHROPIC_BASE_URL."
+    ).tag(config=True)
+
+    max_steps = Int(
+        10, help="Most code cells Claude may run for one question before it must answer."
+    ).tag(config=True)
+
+    max_tokens = Int(8192, help="max_tokens for each Messages API call.").tag(config=True)
+
+    execution_timeout = Float(
+        300.0, help="Seconds a generated cell may run before it is interrupted."
+    ).tag(config=True)
+
+    max_retries = Int(
+        2, help="Retries (with backoff, by the anthropic SDK) on 408/409/429/5xx and network errors."
+    ).tag(config=True)
+
+    request_timeout = Float(600.0, help="Seconds before one Messages API call times out.").tag(
+        config=True
+    )
+
+    @default("model")
+    def _default_model(self) -> str:
+        return newest_sonnet()
+
+    @default("anthropic_api_key")
+    def _default_api_key(self) -> str:
+        return os.environ.get("ANTHROPIC_API_KEY", "")
+
+    @default("anthropic_base_url")
+    def _default_base_url(self) -> str:
+        return os.environ.get("ANTHROPIC_BASE_URL", "")
+
+    def initialize_settings(self) -> None:
+        self.turns = TurnRegistry(app=self, serverapp=self.serverapp, log=self.log)
+        self.settings["nbchat"] = self
+        self.log.info(
+            "nbchat %s: model %s, executor %s, API key %s",
+            __version__,
+            self.model,
+            self.executor,
+            "set" if self.anthropic_api_key else "missing",
+        )
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(route_table())
+
+    async def stop_extension(self) -> None:
+        await self.turns.close()

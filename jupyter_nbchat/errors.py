@@ -1,0 +1,59 @@
+"""All of nbchat's own exceptions, each built with the context a person needs."""
+
+from __future__ import annotations
+
+
+class NbChatError(Exception):
+    """Base class: `kind` is the ErrorEvent kind shown in the panel, `status` the HTTP one."""
+
+    kind = "internal"
+    status = 400
+
+
+class NoApiKeyError(NbChatError):
+    kind = "no_api_key"
+    status = 412
+
+    def __init__(self) -> None:
+        super().__init__(API_KEY_HELP)
+
+
+class NotebookNotFound(NbChatError):
+    status = 404
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"No notebook at {path!r}: save it first, then ask again.")
+
+
+class TurnConflict(NbChatError):
+    status = 409
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"A question is already being answered in {path!r}; wait or stop it.")
+
+
+class TurnNotFound(NbChatError):
+    status = 404
+
+    def __init__(self, turn_id: str) -> None:
+        super().__init__(f"No turn with id {turn_id!r} (the server may have restarted).")
+
+
+class ExecutorUnavailable(NbChatError):
+    kind = "execution"
+
+
+class KernelDied(ExecutorUnavailable):
+    def __init__(self, kernel_id: str) -> None:
+        super().__init__(
+            f"The notebook's kernel ({kernel_id}) died while running the cell; "
+            "it will be restarted on the next question."
+        )
+        self.kernel_id = kernel_id
+
+
+API_KEY_HELP = (
+    "No Anthropic API key is set on the server. Stop JupyterLab, run "
+    "`export ANTHROPIC_API_KEY=sk-ant-...` in the same terminal (or set "
+    "`c.NbChat.anthropic_api_key` in jupyter_server_config.py), and start it again."
+)

@@ -1,0 +1,1 @@
+"""Talking to Claude: the client, the prompts and the tools it may call."""

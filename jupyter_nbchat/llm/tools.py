@@ -1,0 +1,80 @@
+"""The tools Claude may call, and how cell outputs are reported back to it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+RUN_CODE = "run_code"
+
+TOOLS: list[dict[str, Any]] = [
+    {
+        "name": RUN_CODE,
+        "description": (
+            "Run Python code as a new cell in the person's Jupyter notebook and get its "
+            "outputs back. Variables persist between calls and with the notebook's own "
+            "cells. Each call becomes one visible, re-runnable notebook cell, so write "
+            "complete, clean code for one step of the analysis."
+        ),
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": "The Python source of the cell."}
+            },
+            "required": ["code"],
+        },
+    }
+]
+
+#: Bounds on what one cell's outputs may add to the conversation.
+MAX_OUTPUT_CHARS = 4_000
+MAX_RESULT_CHARS = 10_000
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head = text[: limit // 2]
+    tail = text[-limit // 2 :]
+    return f"{head}\n… [{len(text) - limit} characters truncated] …\n{tail}"
+
+
+def _text_of(data: Any) -> str:
+    return "".join(data) if isinstance(data, list) else str(data)
+
+
+def describe_output(output: dict[str, Any]) -> str:
+    """One nbformat output as the plain text Claude reads."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return _clip(_text_of(output.get("text", "")), MAX_OUTPUT_CHARS)
+    if kind == "error":
+        traceback = _ANSI.sub("", "\n".join(output.get("traceback", [])))
+        return _clip(f"{output.get('ename')}: {output.get('evalue')}\n{traceback}", MAX_OUTPUT_CHARS)
+    data = output.get("data", {})
+    images = [m for m in data if m.startswith("image/")]
+    parts = [f"[{m} displayed]" for m in images]
+    if "text/plain" in data:
+        parts.append(_clip(_text_of(data["text/plain"]), MAX_OUTPUT_CHARS))
+    elif "text/markdown" in data:
+        parts.append(_clip(_text_of(data["text/markdown"]), MAX_OUTPUT_CHARS))
+    return "\n".join(parts) or f"[{', '.join(data)} displayed]"
+
+
+def tool_result(tool_use_id: str, outputs: list[dict[str, Any]], *, cell_label: str) -> dict[str, Any]:
+    """A tool_result block reporting a cell's real outputs (bounded in size)."""
+    is_error = any(o.get("output_type") == "error" for o in outputs)
+    body = "\n".join(describe_output(o) for o in outputs) or "(the cell ran and printed nothing)"
+    text = _clip(f"{cell_label}:\n{body}", MAX_RESULT_CHARS)
+    return {"type": "tool_result", "tool_use_id": tool_use_id, "content": text, "is_error": is_error}
+
+
+def unknown_tool_result(tool_use_id: str, name: str) -> dict[str, Any]:
+    return {
+        "type": "tool_result",
+        "tool_use_id": tool_use_id,
+        "content": f"There is no tool named {name!r}; use {RUN_CODE}.",
+        "is_error": True,
+    }

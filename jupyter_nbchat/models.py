@@ -1,0 +1,136 @@
+"""Every message that crosses the wire, as typed models (mirrored in src/types.ts).
+
+See docs/protocol.md for the contract these implement.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ExecutorName = Literal["kernel", "e2b"]
+TurnStatus = Literal["running", "done", "error", "cancelled"]
+CellRole = Literal["question", "code", "answer"]
+ErrorKind = Literal[
+    "no_api_key",
+    "invalid_api_key",
+    "rate_limited",
+    "overloaded",
+    "api_error",
+    "network",
+    "execution",
+    "internal",
+]
+
+
+class Status(BaseModel):
+    """What the panel needs to know about the server; never carries a secret."""
+
+    version: str
+    model: str
+    executor: ExecutorName
+    has_api_key: bool
+    api_key_help: str
+
+
+class TurnRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notebook_path: str = Field(min_length=1, max_length=4096)
+    question: str = Field(min_length=1, max_length=20_000)
+    model: str | None = Field(default=None, max_length=200)
+    write: Literal["browser", "server"] = "browser"
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the question is empty")
+        return value
+
+    @field_validator("notebook_path")
+    @classmethod
+    def _notebook_path(cls, value: str) -> str:
+        parts = value.replace("\\", "/").split("/")
+        if value.startswith("/") or ".." in parts or "\x00" in value:
+            raise ValueError("the notebook path must be relative to the server root")
+        if not value.endswith(".ipynb"):
+            raise ValueError("the notebook path must end in .ipynb")
+        return value
+
+
+class TurnCreated(BaseModel):
+    turn_id: str
+
+
+class TurnInfo(BaseModel):
+    turn_id: str
+    notebook_path: str
+    question: str
+    status: TurnStatus
+    last_seq: int
+
+
+# --- Events: server -> panel. `seq` and `turn_id` are stamped by Turn.emit. ---
+
+
+class Event(BaseModel):
+    type: str
+
+    def wire(self, seq: int, turn_id: str) -> dict[str, Any]:
+        return {"seq": seq, "turn_id": turn_id, **self.model_dump()}
+
+
+class TurnStarted(Event):
+    type: Literal["turn_started"] = "turn_started"
+    notebook_path: str
+    question: str
+    executor: ExecutorName
+
+
+class TextDelta(Event):
+    type: Literal["text_delta"] = "text_delta"
+    text: str
+
+
+class CodeDelta(Event):
+    type: Literal["code_delta"] = "code_delta"
+    tool_use_id: str
+    code: str
+
+
+class CellRunning(Event):
+    type: Literal["cell_running"] = "cell_running"
+    tool_use_id: str
+    code: str
+
+
+class CellEvent(Event):
+    type: Literal["cell"] = "cell"
+    role: CellRole
+    cell: dict[str, Any]
+
+
+class Answer(Event):
+    type: Literal["answer"] = "answer"
+    text: str
+
+
+class Usage(Event):
+    type: Literal["usage"] = "usage"
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+
+class ErrorEvent(Event):
+    type: Literal["error"] = "error"
+    kind: ErrorKind
+    message: str
+
+
+class TurnFinished(Event):
+    type: Literal["turn_finished"] = "turn_finished"
+    status: TurnStatus

@@ -1,0 +1,129 @@
+"""All turns of this server, the executors they run on, and the one Claude client."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from typing import Any
+
+import anthropic
+from jupyter_core.utils import ensure_async
+
+from . import notebook
+from .errors import NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound
+from .execution import Executor, KernelExecutor
+from .models import TurnRequest
+from .turn import Turn, TurnRunner, TurnSettings
+
+#: Finished turns kept for late readers before the oldest are dropped.
+KEEP_FINISHED_TURNS = 200
+
+
+class TurnRegistry:
+    def __init__(self, *, app: Any, serverapp: Any, log: logging.Logger) -> None:
+        self.app = app  # the NbChat extension app: its traits are the configuration
+        self.serverapp = serverapp
+        self.log = log
+        self.turns: OrderedDict[str, Turn] = OrderedDict()
+        self.executors: dict[str, Executor] = {}
+        self._claude: anthropic.AsyncAnthropic | None = None
+
+    @property
+    def claude(self) -> anthropic.AsyncAnthropic:
+        """One client for the server's lifetime (it pools connections)."""
+        if not self.app.anthropic_api_key:
+            raise NoApiKeyError()
+        if self._claude is None:
+            self._claude = anthropic.AsyncAnthropic(
+                api_key=self.app.anthropic_api_key,
+                base_url=self.app.anthropic_base_url or None,
+                max_retries=self.app.max_retries,
+                timeout=self.app.request_timeout,
+            )
+        return self._claude
+
+    def executor_for(self, notebook_path: str) -> Executor:
+        executor = self.executors.get(notebook_path)
+        if executor is None:
+            executor = KernelExecutor(
+                kernel_manager=self.serverapp.kernel_manager,
+                session_manager=self.serverapp.session_manager,
+                notebook_path=notebook_path,
+                log=self.log,
+            )
+            self.executors[notebook_path] = executor
+        return executor
+
+    async def start(self, request: TurnRequest) -> Turn:
+        claude = self.claude
+        path = request.notebook_path
+        if request.write == "browser":
+            exists = await ensure_async(self.serverapp.contents_manager.file_exists(path))
+            if not exists:
+                raise NotebookNotFound(path)
+        if any(t.request.notebook_path == path and not t.finished for t in self.turns.values()):
+            raise TurnConflict(path)
+        turn = Turn(request)
+        runner = TurnRunner(
+            turn,
+            claude=claude,
+            executor=self.executor_for(path),
+            settings=TurnSettings(
+                model=request.model or self.app.model,
+                max_steps=self.app.max_steps,
+                max_tokens=self.app.max_tokens,
+                execution_timeout=self.app.execution_timeout,
+            ),
+            log=self.log,
+            before_finish=self._write_cells if request.write == "server" else None,
+        )
+        self.turns[turn.id] = turn
+        self._forget_old_turns()
+        turn.task = asyncio.create_task(self._run(turn, runner))
+        return turn
+
+    async def _run(self, turn: Turn, runner: TurnRunner) -> None:
+        try:
+            await runner.run()
+        except asyncio.CancelledError:
+            pass
+
+    async def _write_cells(self, turn: Turn) -> None:
+        """For notebooks no browser has open: append the turn's cells on disk."""
+        if turn.cells:
+            await notebook.append_cells(
+                self.serverapp.contents_manager, turn.request.notebook_path, turn.cells
+            )
+
+    def get(self, turn_id: str) -> Turn:
+        try:
+            return self.turns[turn_id]
+        except KeyError:
+            raise TurnNotFound(turn_id) from None
+
+    async def cancel(self, turn_id: str) -> None:
+        """Stop generation and interrupt a running cell; the turn records `cancelled`."""
+        turn = self.get(turn_id)
+        if turn.task is not None and not turn.task.done():
+            turn.task.cancel()
+            await asyncio.gather(turn.task, return_exceptions=True)
+
+    def _forget_old_turns(self) -> None:
+        finished = [tid for tid, t in self.turns.items() if t.finished]
+        for tid in finished[: max(0, len(finished) - KEEP_FINISHED_TURNS)]:
+            del self.turns[tid]
+
+    async def close(self) -> None:
+        """Cancel running turns and release clients; never raises."""
+        tasks = [t.task for t in self.turns.values() if t.task and not t.task.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for executor in self.executors.values():
+            await executor.close()
+        if self._claude is not None:
+            try:
+                await self._claude.close()
+            except Exception:
+                self.log.debug("nbchat: error closing the Claude client", exc_info=True)
