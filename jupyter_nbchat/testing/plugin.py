@@ -91,8 +91,10 @@ class NbChatClient:
         assert response.code == 201
         return json.loads(response.body)["turn_id"]
 
-    async def events(self, turn_id: str, after: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        """Events from the WebSocket until the server closes it (or `limit` arrived)."""
+    async def events(
+        self, turn_id: str, after: int = 0, limit: int | None = None, until: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Events from the WebSocket until the server closes it, `limit` arrived or `until` seen."""
         ws = await self._ws_fetch("nbchat", "turns", turn_id, "events", params={"after": str(after)})
         events: list[dict[str, Any]] = []
         try:
@@ -101,6 +103,8 @@ class NbChatClient:
                 if message is None:
                     break
                 events.append(json.loads(message))
+                if until is not None and events[-1]["type"] == until:
+                    break
         finally:
             ws.close()
         return events

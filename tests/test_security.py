@@ -1,0 +1,107 @@
+"""Every nbchat route requires Jupyter's auth; secrets never reach a response or a log."""
+
+import json
+import re
+
+import pytest
+from tornado.httpclient import HTTPClientError
+from tornado.websocket import WebSocketHandler
+
+from jupyter_nbchat.testing.plugin import STANDIN_API_KEY
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def nbchat_routes(web_app):
+    """(url path, handler class) for every registered route under nbchat, however added."""
+    found = []
+
+    def walk(rules):
+        for rule in rules:
+            target = rule.target
+            if hasattr(target, "rules"):
+                walk(target.rules)
+                continue
+            pattern = getattr(rule.matcher, "regex", None)
+            if pattern is not None and "nbchat" in pattern.pattern:
+                found.append((pattern.pattern, target))
+
+    walk(web_app.default_router.rules)
+    return found
+
+
+def concrete(pattern):
+    return re.sub(r"\(\?P<turn_id>[^)]*\)", "0" * 32, pattern).rstrip("$")
+
+
+def test_routes_are_registered_under_the_base_url(jp_serverapp, jp_base_url):
+    routes = nbchat_routes(jp_serverapp.web_app)
+    assert len(routes) >= 5
+    for pattern, _ in routes:
+        assert pattern.startswith(f"{jp_base_url}nbchat/"), pattern
+
+
+async def test_every_route_refuses_unauthenticated_requests(jp_serverapp, http_server_client):
+    routes = nbchat_routes(jp_serverapp.web_app)
+    checked = 0
+    for pattern, handler in routes:
+        path = concrete(pattern)
+        methods = [m for m in METHODS if m in handler.__dict__]
+        assert methods, f"{handler.__name__} defines no HTTP method"
+        for method in methods:
+            headers = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "x3JJHMbDL1EzLkh9GBhXDw=="} if issubclass(handler, WebSocketHandler) else {}
+            body = "{}" if method in ("post", "put", "patch") else None
+            with pytest.raises(HTTPClientError) as info:
+                await http_server_client.fetch(path, method=method.upper(), body=body, headers=headers, follow_redirects=False)
+            assert info.value.code in (401, 403), f"{method.upper()} {path} answered {info.value.code}"
+            checked += 1
+    assert checked >= 5
+
+
+async def test_post_with_login_cookie_but_no_xsrf_is_refused(jp_serverapp, http_server_client, jp_base_url, notebook_path):
+    token = jp_serverapp.identity_provider.token
+    # Log in the way a browser does: the token in the URL sets the login cookie.
+    response = await http_server_client.fetch(f"{jp_base_url}tree?token={token}", follow_redirects=False, raise_error=False)
+    cookies = "; ".join(c.split(";")[0] for c in response.headers.get_list("Set-Cookie"))
+    assert "username-" in cookies
+    body = json.dumps({"notebook_path": notebook_path, "question": "hi"})
+    with pytest.raises(HTTPClientError) as info:
+        await http_server_client.fetch(f"{jp_base_url}nbchat/turns", method="POST", body=body, headers={"Cookie": cookies})
+    assert info.value.code == 403
+    # The same cookie with its XSRF token is accepted (so the 403 above was the XSRF rule).
+    xsrf = re.search(r"_xsrf=([^;]+)", cookies)
+    if xsrf is None:
+        page = await http_server_client.fetch(f"{jp_base_url}tree", headers={"Cookie": cookies}, raise_error=False)
+        cookies += "; " + "; ".join(c.split(";")[0] for c in page.headers.get_list("Set-Cookie"))
+        xsrf = re.search(r"_xsrf=([^;]+)", cookies)
+    ok = await http_server_client.fetch(
+        f"{jp_base_url}nbchat/status", headers={"Cookie": cookies}, raise_error=False
+    )
+    assert ok.code == 200
+    assert xsrf is not None
+    accepted = await http_server_client.fetch(
+        f"{jp_base_url}nbchat/turns",
+        method="POST",
+        body=json.dumps({"notebook_path": "missing.ipynb", "question": "hi"}),
+        headers={"Cookie": cookies, "X-XSRFToken": xsrf.group(1)},
+        raise_error=False,
+    )
+    assert accepted.code == 404  # past auth and XSRF: it is the notebook that is missing
+
+
+async def test_status_never_contains_the_key(nbchat):
+    status = await nbchat.get("status")
+    assert status["has_api_key"] is True
+    assert "ANTHROPIC_API_KEY" in status["api_key_help"]
+    assert STANDIN_API_KEY not in json.dumps(status)
+
+
+async def test_key_never_logged_even_on_failures(nbchat, claude_standin, notebook_path, caplog):
+    caplog.set_level("DEBUG")
+    claude_standin.script({"status": 401, "message": "invalid x-api-key"})
+    events = await nbchat.ask(notebook_path, "Who am I?")
+    assert events[-2]["kind"] == "invalid_api_key"
+    claude_standin.script(claude_standin.code("import os; print('ok')"), claude_standin.text("ok"))
+    events += await nbchat.ask(notebook_path, "Again")
+    assert STANDIN_API_KEY not in caplog.text
+    assert STANDIN_API_KEY not in json.dumps(events)
