@@ -55,6 +55,23 @@ class NbChat(ExtensionApp):
         config=True
     )
 
+    max_upload_mb = Float(
+        50.0, help="Largest data file (MB) a person may upload through the chat panel."
+    ).tag(config=True)
+
+    max_files_per_chat = Int(5, help="Most data files attached to one chat.").tag(config=True)
+
+    context_level = Enum(
+        ["headers", "schema", "sample"],
+        default_value="headers",
+        help="What Claude is told about attached files by default: 'headers' (names, counts, "
+        "sheets), 'schema' (adds dtypes and null counts), 'sample' (adds a few rows).",
+    ).tag(config=True)
+
+    sample_rows = Int(5, help="Rows shown to Claude per table at the 'sample' level.").tag(
+        config=True
+    )
+
     @default("model")
     def _default_model(self) -> str:
         return newest_sonnet()
