@@ -1,0 +1,160 @@
+/**
+ * TypeScript mirror of the wire contract in docs/protocol.md
+ * (Python side: jupyter_nbchat/models.py).
+ */
+
+import type * as nbformat from '@jupyterlab/nbformat';
+
+/** Where a turn's code runs. */
+export type Executor = 'kernel' | 'e2b';
+
+/** Answer of `GET nbchat/status`; never contains a secret. */
+export interface IStatus {
+  version: string;
+  model: string;
+  executor: Executor;
+  has_api_key: boolean;
+  api_key_help: string;
+}
+
+/** Who inserts the turn's cells into the notebook. */
+export type WriteMode = 'browser' | 'server';
+
+/** Body of `POST nbchat/turns`. */
+export interface ITurnRequest {
+  /** Relative to the server root, ends in `.ipynb`. */
+  notebook_path: string;
+  /** 1..20000 characters. */
+  question: string;
+  /** Optional model override (settings registry). */
+  model?: string;
+  /** Default "browser". */
+  write?: WriteMode;
+}
+
+/** Answer of `POST nbchat/turns` (status 201). */
+export interface ITurnCreated {
+  turn_id: string;
+}
+
+/** How a turn ended (or that it has not yet). */
+export type TurnStatus = 'running' | 'done' | 'error' | 'cancelled';
+
+/** Status a `turn_finished` event can carry. */
+export type FinishedStatus = Exclude<TurnStatus, 'running'>;
+
+/** Answer of `GET nbchat/turns/{turn_id}`. */
+export interface ITurnInfo {
+  turn_id: string;
+  notebook_path: string;
+  question: string;
+  status: TurnStatus;
+  last_seq: number;
+}
+
+/** Body of every 4xx answer. */
+export interface IErrorBody {
+  message: string;
+}
+
+/** Role of a cell written by a turn. */
+export type CellRole = 'question' | 'code' | 'answer';
+
+/** Tags the server puts in `cell.metadata.nbchat`. */
+export interface ICellTag {
+  turn_id: string;
+  role: CellRole;
+  tool_use_id?: string;
+}
+
+/** An nbformat v4 cell as sent in a `cell` event (always has an `id`). */
+export type TurnCell = nbformat.ICell & { id: string };
+
+/** Kinds an `error` event can carry. */
+export type ErrorKind =
+  | 'no_api_key'
+  | 'invalid_api_key'
+  | 'rate_limited'
+  | 'overloaded'
+  | 'api_error'
+  | 'network'
+  | 'execution'
+  | 'internal';
+
+/** Fields common to every event. */
+interface IEventBase {
+  /** 1, 2, 3 … per turn. */
+  seq: number;
+  turn_id: string;
+}
+
+export interface ITurnStartedEvent extends IEventBase {
+  type: 'turn_started';
+  notebook_path: string;
+  question: string;
+  executor: Executor;
+}
+
+export interface ITextDeltaEvent extends IEventBase {
+  type: 'text_delta';
+  text: string;
+}
+
+export interface ICodeDeltaEvent extends IEventBase {
+  type: 'code_delta';
+  tool_use_id: string;
+  /** The full code written so far (a snapshot, not a diff). */
+  code: string;
+}
+
+export interface ICellRunningEvent extends IEventBase {
+  type: 'cell_running';
+  tool_use_id: string;
+  code: string;
+}
+
+export interface ICellEvent extends IEventBase {
+  type: 'cell';
+  cell: TurnCell;
+  role: CellRole;
+}
+
+export interface IAnswerEvent extends IEventBase {
+  type: 'answer';
+  /** Markdown. */
+  text: string;
+}
+
+export interface IUsageEvent extends IEventBase {
+  type: 'usage';
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+}
+
+export interface IErrorEvent extends IEventBase {
+  type: 'error';
+  kind: ErrorKind;
+  message: string;
+}
+
+export interface ITurnFinishedEvent extends IEventBase {
+  type: 'turn_finished';
+  status: FinishedStatus;
+}
+
+/** Every event the server sends on `nbchat/turns/{turn_id}/events`. */
+export type TurnEvent =
+  | ITurnStartedEvent
+  | ITextDeltaEvent
+  | ICodeDeltaEvent
+  | ICellRunningEvent
+  | ICellEvent
+  | IAnswerEvent
+  | IUsageEvent
+  | IErrorEvent
+  | ITurnFinishedEvent;
+
+/** The `type` discriminator of an event. */
+export type TurnEventType = TurnEvent['type'];
