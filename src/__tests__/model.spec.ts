@@ -1,0 +1,262 @@
+import { ServerConnection } from '@jupyterlab/services';
+
+import { ChatModel } from '../model';
+import type { AppendResult, INotebookWriter } from '../notebook';
+import type { TurnCell, TurnEvent } from '../types';
+import { events, PATH, TURN } from './fixtures';
+
+/** A WebSocket the test drives by hand. */
+class FakeSocket {
+  static instances: FakeSocket[] = [];
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSING = 2;
+  readonly CLOSED = 3;
+  readyState = 1;
+  onmessage: ((msg: { data: string }) => void) | null = null;
+  onclose: (() => void) | null = null;
+
+  constructor(readonly url: string) {
+    FakeSocket.instances.push(this);
+  }
+
+  send(list: TurnEvent[]): void {
+    for (const event of list) {
+      this.onmessage?.({ data: JSON.stringify(event) });
+    }
+  }
+
+  /** The server (or the network) drops the connection. */
+  drop(): void {
+    this.readyState = 3;
+    this.onclose?.();
+  }
+
+  close(): void {
+    this.readyState = 3;
+  }
+}
+
+/** Records cells like a notebook would, deduplicating by id. */
+class FakeWriter implements INotebookWriter {
+  cells: TurnCell[] = [];
+  saves = 0;
+  open = true;
+
+  appendCell(path: string, cell: TurnCell): AppendResult {
+    expect(path).toBe(PATH);
+    if (!this.open) {
+      return 'not-open';
+    }
+    if (this.cells.some(c => c.id === cell.id)) {
+      return 'duplicate';
+    }
+    this.cells.push(cell);
+    return 'inserted';
+  }
+
+  async save(): Promise<boolean> {
+    this.saves += 1;
+    return true;
+  }
+}
+
+interface IRecorded {
+  method: string;
+  url: string;
+  body: any;
+}
+
+function setup(
+  answer: (req: IRecorded) => Response = () =>
+    new Response(JSON.stringify({ turn_id: TURN }), { status: 201 }),
+  modelName = ''
+) {
+  const requests: IRecorded[] = [];
+  const fetch = async (input: Request) => {
+    const text = await input.text();
+    const req = {
+      method: input.method,
+      url: input.url,
+      body: text ? JSON.parse(text) : null
+    };
+    requests.push(req);
+    return answer(req);
+  };
+  const serverSettings = ServerConnection.makeSettings({
+    baseUrl: 'http://localhost:8888/lab-base/',
+    wsUrl: 'ws://localhost:8888/lab-base/',
+    token: '',
+    appendToken: false,
+    fetch: fetch as any,
+    WebSocket: FakeSocket as any
+  });
+  const writer = new FakeWriter();
+  const model = new ChatModel({
+    notebookPath: () => PATH,
+    writer,
+    serverSettings,
+    modelName: () => modelName,
+    reconnectDelays: [0, 0, 0]
+  });
+  return { model, writer, requests };
+}
+
+const tick = () => new Promise(resolve => setTimeout(resolve, 0));
+
+beforeEach(() => {
+  FakeSocket.instances = [];
+});
+
+describe('ChatModel.send', () => {
+  it('posts the turn request and follows its events', async () => {
+    const { model, requests } = setup(undefined, 'claude-test');
+    expect(await model.send('  What is six times seven? ')).toBe(true);
+
+    expect(requests).toHaveLength(1);
+    expect(requests[0].method).toBe('POST');
+    expect(requests[0].url).toMatch(
+      /^http:\/\/localhost:8888\/lab-base\/nbchat\/turns(\?|$)/
+    );
+    expect(requests[0].body).toEqual({
+      notebook_path: PATH,
+      question: 'What is six times seven?',
+      write: 'browser',
+      model: 'claude-test'
+    });
+    expect(FakeSocket.instances.map(s => s.url)).toEqual([
+      `ws://localhost:8888/lab-base/nbchat/turns/${TURN}/events?after=0`
+    ]);
+    expect(model.busy).toBe(true);
+  });
+
+  it('omits an empty model override', async () => {
+    const { model, requests } = setup();
+    await model.send('q');
+    expect(requests[0].body).not.toHaveProperty('model');
+  });
+
+  it("shows the server's message and refuses on an HTTP error", async () => {
+    const { model } = setup(
+      () =>
+        new Response(
+          JSON.stringify({ message: 'A turn is already running here.' }),
+          { status: 409 }
+        )
+    );
+    expect(await model.send('q')).toBe(false);
+    expect(model.busy).toBe(false);
+    expect(model.state.items).toEqual([
+      expect.objectContaining({
+        kind: 'error',
+        errorKind: 'request',
+        message: 'A turn is already running here.'
+      })
+    ]);
+    expect(FakeSocket.instances).toHaveLength(0);
+  });
+});
+
+describe('ChatModel events', () => {
+  it('inserts each cell, then saves after turn_finished', async () => {
+    const { model, writer } = setup();
+    await model.send('What is six times seven?');
+    const socket = FakeSocket.instances[0];
+    socket.send(events());
+    await tick();
+
+    expect(writer.cells.map(c => c.id)).toEqual([
+      'cell-q',
+      'cell-code-1',
+      'cell-a'
+    ]);
+    expect(writer.saves).toBe(1);
+    expect(model.busy).toBe(false);
+    expect(socket.onmessage).toBeNull();
+  });
+
+  it('reconnects after the last seq seen, inserting nothing twice', async () => {
+    const { model, writer } = setup();
+    await model.send('What is six times seven?');
+    const all = events();
+
+    FakeSocket.instances[0].send(all.slice(0, 6));
+    FakeSocket.instances[0].drop();
+    await tick();
+
+    expect(FakeSocket.instances).toHaveLength(2);
+    expect(FakeSocket.instances[1].url).toMatch(/\/events\?after=6$/);
+
+    // A server may replay more than asked; everything is replayed here.
+    FakeSocket.instances[1].send(all);
+    await tick();
+
+    expect(writer.cells.map(c => c.id)).toEqual([
+      'cell-q',
+      'cell-code-1',
+      'cell-a'
+    ]);
+    expect(model.state.items.filter(i => i.kind === 'cell')).toHaveLength(1);
+    expect(model.state.turn!.finished).toBe('done');
+    expect(writer.saves).toBe(1);
+  });
+
+  it('gives up after the reconnect attempts and asks how the turn ended', async () => {
+    const { model, requests } = setup(req =>
+      req.method === 'GET'
+        ? new Response(
+            JSON.stringify({
+              turn_id: TURN,
+              notebook_path: PATH,
+              question: 'q',
+              status: 'done',
+              last_seq: 11
+            }),
+            { status: 200 }
+          )
+        : new Response(JSON.stringify({ turn_id: TURN }), { status: 201 })
+    );
+    await model.send('q');
+    for (let i = 0; i < 4; i++) {
+      FakeSocket.instances[i].drop();
+      await tick();
+    }
+    await tick();
+    expect(FakeSocket.instances).toHaveLength(4);
+    expect(requests[1].url).toContain(`nbchat/turns/${TURN}`);
+    expect(model.busy).toBe(false);
+    expect(model.state.items.map(i => i.kind)).toEqual(['question', 'error']);
+  });
+
+  it('reports cells for a notebook that was closed', async () => {
+    const { model, writer } = setup();
+    writer.open = false;
+    await model.send('q');
+    FakeSocket.instances[0].send(events());
+    await tick();
+    const errors = model.state.items.filter(i => i.kind === 'error');
+    expect(errors).toHaveLength(1);
+    expect(writer.saves).toBe(0);
+  });
+});
+
+describe('ChatModel.cancel', () => {
+  it('posts to the cancel route of the running turn', async () => {
+    const { model, requests } = setup(req =>
+      req.url.includes('/cancel')
+        ? new Response('{}', { status: 202 })
+        : new Response(JSON.stringify({ turn_id: TURN }), { status: 201 })
+    );
+    await model.send('q');
+    await model.cancel();
+    expect(requests[1].method).toBe('POST');
+    expect(requests[1].url).toMatch(
+      new RegExp(`/lab-base/nbchat/turns/${TURN}/cancel(\\?|$)`)
+    );
+    FakeSocket.instances[0].send([
+      { seq: 1, turn_id: TURN, type: 'turn_finished', status: 'cancelled' }
+    ]);
+    expect(model.state.items.map(i => i.kind)).toEqual(['question', 'stopped']);
+    expect(model.busy).toBe(false);
+  });
+});

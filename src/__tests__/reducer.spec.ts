@@ -1,0 +1,253 @@
+import { nullTranslator } from '@jupyterlab/translation';
+
+import {
+  applyEvent,
+  EMPTY_STATE,
+  IChatState,
+  isRunning,
+  outputPreview,
+  startTurn,
+  stateFromCells,
+  statusText
+} from '../reducer';
+import type { TurnEvent } from '../types';
+import { events, TURN } from './fixtures';
+
+const trans = nullTranslator.load('jupyter_nbchat');
+
+function replay(state: IChatState, list: TurnEvent[]): IChatState {
+  return list.reduce(applyEvent, state);
+}
+
+describe('startTurn', () => {
+  it('shows the question and starts thinking', () => {
+    const state = startTurn(EMPTY_STATE, TURN, 'What is six times seven?');
+    expect(state.items).toEqual([
+      expect.objectContaining({
+        kind: 'question',
+        text: 'What is six times seven?'
+      })
+    ]);
+    expect(state.turn).toMatchObject({
+      turnId: TURN,
+      lastSeq: 0,
+      phase: 'thinking',
+      finished: null
+    });
+    expect(isRunning(state)).toBe(true);
+  });
+});
+
+describe('applyEvent', () => {
+  const started = startTurn(EMPTY_STATE, TURN, 'What is six times seven?');
+
+  it('applies a whole turn in order', () => {
+    const state = replay(started, events());
+    expect(state.items.map(i => i.kind)).toEqual([
+      'question',
+      'text',
+      'code',
+      'cell',
+      'answer'
+    ]);
+    expect(state.turn).toMatchObject({
+      lastSeq: events().length,
+      finished: 'done',
+      phase: 'idle'
+    });
+    expect(isRunning(state)).toBe(false);
+  });
+
+  it('ignores replayed events (seq <= last seen)', () => {
+    const all = events();
+    const half = replay(started, all.slice(0, 5));
+    for (const event of all.slice(0, 5)) {
+      expect(applyEvent(half, event)).toBe(half);
+    }
+    // The rest still applies, and the outcome equals a clean run.
+    expect(replay(half, all)).toEqual(replay(started, all));
+  });
+
+  it('ignores events of another turn', () => {
+    const [first] = events();
+    expect(applyEvent(started, { ...first, turn_id: 'other' })).toBe(started);
+    expect(applyEvent(EMPTY_STATE, first)).toBe(EMPTY_STATE);
+  });
+
+  it('accumulates text deltas into one message', () => {
+    const state = replay(started, [
+      { seq: 1, turn_id: TURN, type: 'text_delta', text: 'Let me ' },
+      { seq: 2, turn_id: TURN, type: 'text_delta', text: 'compute that.' }
+    ]);
+    expect(state.items[1]).toMatchObject({
+      kind: 'text',
+      text: 'Let me compute that.'
+    });
+  });
+
+  it('keeps the latest code snapshot of a tool call', () => {
+    const state = replay(started, [
+      {
+        seq: 1,
+        turn_id: TURN,
+        type: 'code_delta',
+        tool_use_id: 't1',
+        code: 'x ='
+      },
+      {
+        seq: 2,
+        turn_id: TURN,
+        type: 'code_delta',
+        tool_use_id: 't1',
+        code: 'x = 6 * 7'
+      },
+      {
+        seq: 3,
+        turn_id: TURN,
+        type: 'cell_running',
+        tool_use_id: 't1',
+        code: 'x = 6 * 7'
+      }
+    ]);
+    const code = state.items.filter(i => i.kind === 'code');
+    expect(code).toEqual([
+      expect.objectContaining({ code: 'x = 6 * 7', state: 'running' })
+    ]);
+  });
+
+  it('deduplicates cells by id', () => {
+    const all = events();
+    const cell = all.find(e => e.type === 'cell' && e.role === 'code')!;
+    const once = replay(started, all.slice(0, all.indexOf(cell) + 1));
+    const again = applyEvent(once, { ...cell, seq: once.turn!.lastSeq + 1 });
+    expect(again.items.filter(i => i.kind === 'cell')).toHaveLength(1);
+    expect(again.turn!.cellIds).toEqual(once.turn!.cellIds);
+    // The sequence number still advances.
+    expect(again.turn!.lastSeq).toBe(once.turn!.lastSeq + 1);
+  });
+
+  it('marks the code of a finished cell as done', () => {
+    const state = replay(started, events().slice(0, 6));
+    expect(state.items.find(i => i.kind === 'code')).toMatchObject({
+      state: 'done'
+    });
+    expect(state.items.find(i => i.kind === 'cell')).toMatchObject({
+      cellId: 'cell-code-1',
+      executionCount: 1,
+      preview: 'x is 42',
+      failed: false
+    });
+  });
+
+  it('replaces the streamed prose with the final answer', () => {
+    const state = replay(started, [
+      { seq: 1, turn_id: TURN, type: 'text_delta', text: 'The answer' },
+      { seq: 2, turn_id: TURN, type: 'text_delta', text: ' is 42.' },
+      { seq: 3, turn_id: TURN, type: 'answer', text: 'The answer is 42.' }
+    ]);
+    expect(state.items.map(i => i.kind)).toEqual(['question', 'answer']);
+  });
+
+  it('shows errors and a stopped turn', () => {
+    const state = replay(started, [
+      {
+        seq: 1,
+        turn_id: TURN,
+        type: 'code_delta',
+        tool_use_id: 't1',
+        code: 'import time'
+      },
+      {
+        seq: 2,
+        turn_id: TURN,
+        type: 'error',
+        kind: 'rate_limited',
+        message: 'Slow down'
+      },
+      { seq: 3, turn_id: TURN, type: 'turn_finished', status: 'cancelled' }
+    ]);
+    expect(state.items.map(i => i.kind)).toEqual([
+      'question',
+      'code',
+      'error',
+      'stopped'
+    ]);
+    expect(state.items[1]).toMatchObject({ state: 'done' });
+    expect(state.items[2]).toMatchObject({
+      errorKind: 'rate_limited',
+      message: 'Slow down'
+    });
+    expect(state.turn!.finished).toBe('cancelled');
+  });
+});
+
+describe('statusText', () => {
+  it('follows the turn event by event', () => {
+    let state = startTurn(EMPTY_STATE, TURN, 'q');
+    const lines = [statusText(state.turn!.phase, trans)];
+    for (const event of events()) {
+      state = applyEvent(state, event);
+      lines.push(statusText(state.turn!.phase, trans));
+    }
+    expect(lines).toEqual([
+      'Thinking…', // sent
+      'Thinking…', // turn_started
+      'Thinking…', // cell (question)
+      'Thinking…', // text_delta
+      'Writing code…', // code_delta
+      'Running cell…', // cell_running
+      'Thinking…', // cell (code): Claude reads the output
+      'Writing the answer…', // text_delta after code ran
+      'Writing the answer…', // answer
+      'Writing the answer…', // cell (answer)
+      'Writing the answer…', // usage
+      '' // turn_finished
+    ]);
+  });
+});
+
+describe('outputPreview', () => {
+  it('takes the first lines of streams, results and errors', () => {
+    const cell = {
+      outputs: [
+        { output_type: 'stream', name: 'stdout', text: ['a\n', 'b\n'] },
+        {
+          output_type: 'execute_result',
+          data: { 'text/plain': '42', 'text/html': '<b>42</b>' },
+          metadata: {},
+          execution_count: 3
+        },
+        {
+          output_type: 'error',
+          ename: 'ValueError',
+          evalue: 'bad',
+          traceback: []
+        }
+      ]
+    };
+    expect(outputPreview(cell)).toBe('a\nb\n42\nValueError: bad');
+    expect(outputPreview(cell, 2)).toBe('a\nb\n…');
+    expect(outputPreview({ outputs: [] })).toBe('');
+    expect(outputPreview({})).toBe('');
+  });
+});
+
+describe('stateFromCells', () => {
+  it('rebuilds the conversation from tagged cells only', () => {
+    const cells = events()
+      .filter(e => e.type === 'cell')
+      .map(e => (e as Extract<TurnEvent, { type: 'cell' }>).cell);
+    const state = stateFromCells([
+      { cell_type: 'code', source: 'print(1)', metadata: {}, outputs: [] },
+      ...cells
+    ]);
+    expect(state.turn).toBeNull();
+    expect(state.items.map(i => i.kind)).toEqual([
+      'question',
+      'code',
+      'cell',
+      'answer'
+    ]);
+    expect(state.items[3]).toMatchObject({ text: 'The answer is 42.' });
+  });
+});

@@ -1,0 +1,391 @@
+/**
+ * The chat of one notebook: its messages, its running turn and the events
+ * WebSocket that feeds them. No React here; views listen to `stateChanged`.
+ */
+
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import type { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import type { INotebookWriter } from './notebook';
+import {
+  addError,
+  applyEvent,
+  EMPTY_STATE,
+  finishTurn,
+  IChatState,
+  isRunning,
+  startTurn
+} from './reducer';
+import { API_NAMESPACE, NbChatRequestError, requestAPI } from './request';
+import type {
+  FinishedStatus,
+  ITurnCreated,
+  ITurnInfo,
+  ITurnRequest,
+  TurnEvent
+} from './types';
+
+/** Messages the model itself shows (translated by the caller). */
+export interface IChatModelMessages {
+  /** The events socket could not be reopened. */
+  connectionLost: string;
+  /** A cell arrived for a notebook that is no longer open. */
+  notebookClosed: string;
+  /** Saving the notebook after the turn failed; `{error}` is replaced. */
+  saveFailed: string;
+}
+
+const DEFAULT_MESSAGES: IChatModelMessages = {
+  connectionLost: 'Lost the connection to the server.',
+  notebookClosed:
+    'The notebook is no longer open, so this turn’s cells were not inserted.',
+  saveFailed: 'Could not save the notebook: {error}'
+};
+
+/** Construction options of a ChatModel. */
+export interface IChatModelOptions {
+  /** The notebook's current path (read at send time, so renames are followed). */
+  notebookPath: () => string;
+  /** Inserts the turn's cells into the open notebook and saves it. */
+  writer: INotebookWriter;
+  /** Server connection settings (default: the page's). */
+  serverSettings?: ServerConnection.ISettings;
+  /** The model override from the settings registry ('' = server default). */
+  modelName?: () => string;
+  /** Milliseconds to wait before each reconnect attempt; its length caps attempts. */
+  reconnectDelays?: readonly number[];
+  /** Translated messages. */
+  messages?: Partial<IChatModelMessages>;
+  /** Initial conversation (e.g. rebuilt from the notebook's cells). */
+  initialState?: IChatState;
+}
+
+/** Default waits between reconnect attempts: about 40 s in total. */
+export const RECONNECT_DELAYS: readonly number[] = [
+  250, 500, 1000, 2000, 4000, 8000, 8000, 8000, 8000
+];
+
+/** The chat of one notebook. */
+export class ChatModel implements IDisposable {
+  constructor(options: IChatModelOptions) {
+    this._notebookPath = options.notebookPath;
+    this._writer = options.writer;
+    this._settings = options.serverSettings ?? ServerConnection.makeSettings();
+    this._modelName = options.modelName ?? (() => '');
+    this._delays = options.reconnectDelays ?? RECONNECT_DELAYS;
+    this._messages = { ...DEFAULT_MESSAGES, ...options.messages };
+    this._state = options.initialState ?? EMPTY_STATE;
+  }
+
+  /** Emitted whenever `state`, `sending` or `busy` change. */
+  get stateChanged(): ISignal<this, IChatState> {
+    return this._stateChanged;
+  }
+
+  /** What the panel renders. */
+  get state(): IChatState {
+    return this._state;
+  }
+
+  /** A `POST nbchat/turns` is in flight. */
+  get sending(): boolean {
+    return this._sending;
+  }
+
+  /** A question cannot be sent now (one is being sent or a turn runs). */
+  get busy(): boolean {
+    return this._sending || isRunning(this._state);
+  }
+
+  /** The unsent text of the question box (kept across notebook switches). */
+  draft = '';
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /**
+   * Ask a question: start a turn and follow its events.
+   *
+   * @returns true when the server accepted the turn; false when it refused
+   *   (the reason is shown as an error item and the caller keeps the text).
+   */
+  async send(question: string): Promise<boolean> {
+    const text = question.trim();
+    if (this.busy || this._isDisposed || text === '') {
+      return false;
+    }
+    const path = this._notebookPath();
+    const body: ITurnRequest = {
+      notebook_path: path,
+      question: text,
+      write: 'browser'
+    };
+    const model = this._modelName().trim();
+    if (model !== '') {
+      body.model = model;
+    }
+
+    this._sending = true;
+    this._emit();
+    let created: ITurnCreated;
+    try {
+      created = await requestAPI<ITurnCreated>(
+        'turns',
+        { method: 'POST', body: JSON.stringify(body) },
+        this._settings
+      );
+    } catch (reason) {
+      this._sending = false;
+      this._setState(addError(this._state, 'request', errorMessage(reason)));
+      return false;
+    }
+    this._sending = false;
+    if (this._isDisposed) {
+      return true;
+    }
+    this._turnPath = path;
+    this._inserted = 0;
+    this._reportedClosed = false;
+    this._attempt = 0;
+    this._setState(startTurn(this._state, created.turn_id, text));
+    this._connect();
+    return true;
+  }
+
+  /**
+   * Show a conversation rebuilt from the notebook (see `stateFromCells`),
+   * unless this chat already has something to show.
+   */
+  restore(state: IChatState): void {
+    if (this._state.items.length === 0 && !this.busy && state.items.length) {
+      this._setState(state);
+    }
+  }
+
+  /** Ask the server to stop the running turn (its `turn_finished` follows). */
+  async cancel(): Promise<void> {
+    const turn = this._state.turn;
+    if (!turn || turn.finished !== null) {
+      return;
+    }
+    try {
+      await requestAPI<Record<string, never>>(
+        `turns/${encodeURIComponent(turn.turnId)}/cancel`,
+        { method: 'POST' },
+        this._settings
+      );
+    } catch (reason) {
+      this._setState(addError(this._state, 'request', errorMessage(reason)));
+    }
+  }
+
+  /** Apply one event (what the socket does for each frame; public for tests). */
+  handleEvent(event: TurnEvent): void {
+    const before = this._state;
+    const after = applyEvent(before, event);
+    if (after === before) {
+      return;
+    }
+    this._setState(after);
+
+    if (event.type === 'cell') {
+      const isNew =
+        after.turn!.cellIds.length > (before.turn?.cellIds.length ?? 0);
+      if (isNew) {
+        this._insertCell(event);
+      }
+    } else if (event.type === 'turn_finished') {
+      this._closeSocket();
+      void this._saveIfWritten();
+    }
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._closeSocket();
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+    Signal.clearData(this);
+  }
+
+  private _insertCell(event: Extract<TurnEvent, { type: 'cell' }>): void {
+    const result = this._writer.appendCell(this._turnPath, event.cell);
+    if (result === 'inserted') {
+      this._inserted += 1;
+    } else if (result === 'not-open' && !this._reportedClosed) {
+      this._reportedClosed = true;
+      this._setState(
+        addError(this._state, 'notebook', this._messages.notebookClosed)
+      );
+    }
+  }
+
+  private async _saveIfWritten(): Promise<void> {
+    if (this._inserted === 0) {
+      return;
+    }
+    this._inserted = 0;
+    try {
+      await this._writer.save(this._turnPath);
+    } catch (reason) {
+      this._setState(
+        addError(
+          this._state,
+          'notebook',
+          this._messages.saveFailed.replace('{error}', errorMessage(reason))
+        )
+      );
+    }
+  }
+
+  /** The events URL of the followed turn, asking for what came after `lastSeq`. */
+  eventsUrl(): string {
+    const turn = this._state.turn!;
+    let url =
+      URLExt.join(
+        this._settings.wsUrl,
+        API_NAMESPACE,
+        'turns',
+        encodeURIComponent(turn.turnId),
+        'events'
+      ) + `?after=${turn.lastSeq}`;
+    if (this._settings.appendToken && this._settings.token !== '') {
+      url += `&token=${encodeURIComponent(this._settings.token)}`;
+    }
+    return url;
+  }
+
+  private _connect(): void {
+    if (this._isDisposed || !isRunning(this._state)) {
+      return;
+    }
+    this._closeSocket();
+    const socket = new this._settings.WebSocket(this.eventsUrl());
+    this._socket = socket;
+    socket.onmessage = (msg: MessageEvent) => {
+      if (socket !== this._socket) {
+        return;
+      }
+      this._attempt = 0;
+      let event: TurnEvent;
+      try {
+        event = JSON.parse(String(msg.data)) as TurnEvent;
+      } catch {
+        return;
+      }
+      if (event && typeof event === 'object' && 'type' in event) {
+        this.handleEvent(event);
+      }
+    };
+    socket.onclose = () => {
+      if (socket !== this._socket) {
+        return;
+      }
+      this._socket = null;
+      this._onDropped();
+    };
+  }
+
+  /** The socket closed while the turn still runs: reconnect after a pause. */
+  private _onDropped(): void {
+    if (this._isDisposed || !isRunning(this._state)) {
+      return;
+    }
+    if (this._attempt >= this._delays.length) {
+      void this._giveUp();
+      return;
+    }
+    const delay = this._delays[this._attempt];
+    this._attempt += 1;
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      this._connect();
+    }, delay);
+  }
+
+  /** Reconnecting failed: ask the server how the turn ended, then stop following. */
+  private async _giveUp(): Promise<void> {
+    const turn = this._state.turn!;
+    let status: FinishedStatus = 'error';
+    try {
+      const info = await requestAPI<ITurnInfo>(
+        `turns/${encodeURIComponent(turn.turnId)}`,
+        {},
+        this._settings
+      );
+      status = info.status === 'running' ? 'error' : info.status;
+    } catch {
+      // The server is gone too; report the lost connection below.
+    }
+    let state = addError(
+      this._state,
+      'connection',
+      this._messages.connectionLost
+    );
+    state = finishTurn(state, status);
+    this._setState(state);
+    void this._saveIfWritten();
+  }
+
+  private _closeSocket(): void {
+    const socket = this._socket;
+    this._socket = null;
+    if (socket) {
+      socket.onmessage = null;
+      socket.onclose = null;
+      if (
+        socket.readyState === socket.CONNECTING ||
+        socket.readyState === socket.OPEN
+      ) {
+        socket.close();
+      }
+    }
+  }
+
+  private _setState(state: IChatState): void {
+    this._state = state;
+    this._emit();
+  }
+
+  private _emit(): void {
+    if (!this._isDisposed) {
+      this._stateChanged.emit(this._state);
+    }
+  }
+
+  private readonly _notebookPath: () => string;
+  private readonly _writer: INotebookWriter;
+  private readonly _settings: ServerConnection.ISettings;
+  private readonly _modelName: () => string;
+  private readonly _delays: readonly number[];
+  private readonly _messages: IChatModelMessages;
+  private readonly _stateChanged = new Signal<this, IChatState>(this);
+  private _state: IChatState;
+  private _sending = false;
+  private _isDisposed = false;
+  private _socket: WebSocket | null = null;
+  private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _attempt = 0;
+  private _turnPath = '';
+  private _inserted = 0;
+  private _reportedClosed = false;
+}
+
+/** The text to show for a failed request. */
+export function errorMessage(reason: unknown): string {
+  if (reason instanceof NbChatRequestError) {
+    return reason.message;
+  }
+  if (reason instanceof Error) {
+    return reason.message;
+  }
+  return String(reason);
+}

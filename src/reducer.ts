@@ -1,0 +1,507 @@
+/**
+ * Pure chat state: what the panel shows, and how each turn event changes it.
+ *
+ * No DOM, no network, no JupyterLab runtime: every function here returns a new
+ * state (or the very same object when the event changes nothing), so the model
+ * can tell "ignored" from "applied" with `===` and unit tests need no browser.
+ */
+
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+import type {
+  CellRole,
+  ErrorKind,
+  FinishedStatus,
+  ICellTag,
+  IUsageEvent,
+  TurnEvent
+} from './types';
+
+/** What the running turn is doing now; drives the status line. */
+export type TurnPhase =
+  'idle' | 'thinking' | 'writing-code' | 'running-cell' | 'answering';
+
+/** How far a tool call's code has got. */
+export type CodeState = 'writing' | 'running' | 'done';
+
+interface IItemBase {
+  /** Unique and stable within a conversation (React key). */
+  key: string;
+  /** The turn the item belongs to; null for errors raised before a turn existed. */
+  turnId: string | null;
+}
+
+/** The question the person asked. */
+export interface IQuestionItem extends IItemBase {
+  kind: 'question';
+  text: string;
+}
+
+/** Claude's prose, streamed. */
+export interface ITextItem extends IItemBase {
+  kind: 'text';
+  text: string;
+}
+
+/** Code Claude is writing (snapshot) or that is running. */
+export interface ICodeItem extends IItemBase {
+  kind: 'code';
+  toolUseId: string;
+  code: string;
+  state: CodeState;
+}
+
+/** A code cell that ran and was appended to the notebook. */
+export interface ICellItem extends IItemBase {
+  kind: 'cell';
+  cellId: string;
+  executionCount: number | null;
+  /** First lines of the cell's text output ('' when it printed nothing). */
+  preview: string;
+  /** The cell raised an error. */
+  failed: boolean;
+}
+
+/** Claude's final answer (markdown). */
+export interface IAnswerItem extends IItemBase {
+  kind: 'answer';
+  text: string;
+}
+
+/** Something failed: a turn error event, or an HTTP request ('request'). */
+export interface IErrorItem extends IItemBase {
+  kind: 'error';
+  errorKind: ErrorKind | 'request' | 'connection' | 'notebook';
+  message: string;
+}
+
+/** The turn was stopped by the person. */
+export interface IStoppedItem extends IItemBase {
+  kind: 'stopped';
+}
+
+/** One entry of the messages list. */
+export type ChatItem =
+  | IQuestionItem
+  | ITextItem
+  | ICodeItem
+  | ICellItem
+  | IAnswerItem
+  | IErrorItem
+  | IStoppedItem;
+
+/** The turn the panel follows. */
+export interface ITurnState {
+  turnId: string;
+  /** Highest `seq` applied; a reconnect asks for `after=lastSeq`. */
+  lastSeq: number;
+  phase: TurnPhase;
+  /** Set by `turn_finished`. */
+  finished: FinishedStatus | null;
+  /** Ids of the cells already received (replays are skipped). */
+  cellIds: readonly string[];
+  /** Whether a code cell has run in this turn (prose after it is the answer). */
+  ranCode: boolean;
+  usage: IUsageEvent | null;
+}
+
+/** Everything the panel renders for one notebook. */
+export interface IChatState {
+  items: readonly ChatItem[];
+  /** The latest turn, finished or not; null before the first one. */
+  turn: ITurnState | null;
+}
+
+/** The state of a conversation with nothing in it. */
+export const EMPTY_STATE: IChatState = Object.freeze({ items: [], turn: null });
+
+/** Whether a turn is under way (its `turn_finished` not yet seen). */
+export function isRunning(state: IChatState): boolean {
+  return state.turn !== null && state.turn.finished === null;
+}
+
+/**
+ * Begin following a turn the server accepted: show the question, think.
+ */
+export function startTurn(
+  state: IChatState,
+  turnId: string,
+  question: string
+): IChatState {
+  return {
+    items: [
+      ...state.items,
+      { kind: 'question', key: `${turnId}:question`, turnId, text: question }
+    ],
+    turn: {
+      turnId,
+      lastSeq: 0,
+      phase: 'thinking',
+      finished: null,
+      cellIds: [],
+      ranCode: false,
+      usage: null
+    }
+  };
+}
+
+/**
+ * Show an error that belongs to no event (HTTP failure, lost connection…).
+ */
+export function addError(
+  state: IChatState,
+  errorKind: IErrorItem['errorKind'],
+  message: string
+): IChatState {
+  const turnId = state.turn?.turnId ?? null;
+  const key = `error:${state.items.length}:${errorKind}`;
+  return {
+    ...state,
+    items: [...state.items, { kind: 'error', key, turnId, errorKind, message }]
+  };
+}
+
+/**
+ * Mark the followed turn as over without a `turn_finished` event (e.g. the
+ * events socket could not be reopened and the server says the turn ended).
+ */
+export function finishTurn(
+  state: IChatState,
+  status: FinishedStatus
+): IChatState {
+  if (!state.turn || state.turn.finished !== null) {
+    return state;
+  }
+  return {
+    items: settleCode(state.items, state.turn.turnId),
+    turn: { ...state.turn, phase: 'idle', finished: status }
+  };
+}
+
+/**
+ * Apply one server event.
+ *
+ * Returns the same object when the event is ignored: it belongs to another
+ * turn, or it is a replay (`seq <= lastSeq`) after a reconnect.
+ */
+export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
+  const turn = state.turn;
+  if (!turn || event.turn_id !== turn.turnId || event.seq <= turn.lastSeq) {
+    return state;
+  }
+  const turnId = turn.turnId;
+  const key = `${turnId}:${event.seq}`;
+  let items = state.items;
+  let next: ITurnState = {
+    ...turn,
+    lastSeq: event.seq,
+    phase: nextPhase(turn, event)
+  };
+
+  switch (event.type) {
+    case 'turn_started':
+      if (!items.some(i => i.kind === 'question' && i.turnId === turnId)) {
+        items = [
+          ...items,
+          { kind: 'question', key, turnId, text: event.question }
+        ];
+      }
+      break;
+
+    case 'text_delta': {
+      const last = items[items.length - 1];
+      if (last && last.kind === 'text' && last.turnId === turnId) {
+        items = [
+          ...items.slice(0, -1),
+          { ...last, text: last.text + event.text }
+        ];
+      } else {
+        items = [...items, { kind: 'text', key, turnId, text: event.text }];
+      }
+      break;
+    }
+
+    case 'code_delta':
+    case 'cell_running': {
+      const state: CodeState =
+        event.type === 'code_delta' ? 'writing' : 'running';
+      items = upsertCode(items, turnId, event.tool_use_id, event.code, state);
+      break;
+    }
+
+    case 'cell': {
+      const cellId = event.cell.id;
+      if (next.cellIds.includes(cellId)) {
+        break;
+      }
+      next = { ...next, cellIds: [...next.cellIds, cellId] };
+      if (event.role === 'code') {
+        next = { ...next, ranCode: true };
+        const toolUseId = cellTag(event.cell)?.tool_use_id;
+        if (toolUseId) {
+          items = items.map(i =>
+            i.kind === 'code' &&
+            i.turnId === turnId &&
+            i.toolUseId === toolUseId
+              ? { ...i, state: 'done' as const }
+              : i
+          );
+        }
+        items = [
+          ...items,
+          {
+            kind: 'cell',
+            key: `${turnId}:cell:${cellId}`,
+            turnId,
+            cellId,
+            executionCount: executionCount(event.cell),
+            preview: outputPreview(event.cell),
+            failed: hasError(event.cell)
+          }
+        ];
+      }
+      break;
+    }
+
+    case 'answer': {
+      // The answer usually arrived as text deltas first: replace that prose.
+      const last = items[items.length - 1];
+      const base =
+        last && last.kind === 'text' && last.turnId === turnId
+          ? items.slice(0, -1)
+          : items;
+      items = [...base, { kind: 'answer', key, turnId, text: event.text }];
+      break;
+    }
+
+    case 'usage':
+      next = { ...next, usage: event };
+      break;
+
+    case 'error':
+      items = [
+        ...items,
+        {
+          kind: 'error',
+          key,
+          turnId,
+          errorKind: event.kind,
+          message: event.message
+        }
+      ];
+      break;
+
+    case 'turn_finished':
+      next = { ...next, finished: event.status };
+      items = settleCode(items, turnId);
+      if (event.status === 'cancelled') {
+        items = [...items, { kind: 'stopped', key, turnId }];
+      }
+      break;
+  }
+
+  return { items, turn: next };
+}
+
+/** The phase after `event`, given the turn before it. */
+export function nextPhase(turn: ITurnState, event: TurnEvent): TurnPhase {
+  switch (event.type) {
+    case 'turn_started':
+      return 'thinking';
+    case 'text_delta':
+      return turn.ranCode ? 'answering' : 'thinking';
+    case 'code_delta':
+      return 'writing-code';
+    case 'cell_running':
+      return 'running-cell';
+    case 'cell':
+      // Claude reads the outputs next.
+      return event.role === 'code' ? 'thinking' : turn.phase;
+    case 'answer':
+      return 'answering';
+    case 'turn_finished':
+      return 'idle';
+    default:
+      return turn.phase;
+  }
+}
+
+/** The status line for a phase ('' when idle). */
+export function statusText(phase: TurnPhase, trans: TranslationBundle): string {
+  switch (phase) {
+    case 'thinking':
+      return trans.__('Thinking…');
+    case 'writing-code':
+      return trans.__('Writing code…');
+    case 'running-cell':
+      return trans.__('Running cell…');
+    case 'answering':
+      return trans.__('Writing the answer…');
+    default:
+      return '';
+  }
+}
+
+/** The `metadata.nbchat` tag of a cell, if any. */
+export function cellTag(cell: {
+  metadata?: unknown;
+}): Partial<ICellTag> | null {
+  const metadata = cell.metadata as { nbchat?: unknown } | undefined;
+  const tag = metadata?.nbchat;
+  return tag && typeof tag === 'object' ? (tag as Partial<ICellTag>) : null;
+}
+
+/**
+ * Rebuild a conversation from the notebook's own cells (their
+ * `metadata.nbchat` tags), so reopening a notebook shows its history.
+ */
+export function stateFromCells(
+  cells: ReadonlyArray<{
+    id?: string;
+    cell_type: string;
+    source: string | string[];
+    metadata?: unknown;
+    outputs?: unknown;
+    execution_count?: unknown;
+  }>
+): IChatState {
+  const items: ChatItem[] = [];
+  cells.forEach((cell, index) => {
+    const tag = cellTag(cell);
+    if (!tag || typeof tag.role !== 'string') {
+      return;
+    }
+    const turnId = typeof tag.turn_id === 'string' ? tag.turn_id : null;
+    const key = `history:${index}`;
+    const text = joinSource(cell.source);
+    const role = tag.role as CellRole;
+    if (role === 'question') {
+      items.push({ kind: 'question', key, turnId, text });
+    } else if (role === 'answer') {
+      items.push({ kind: 'answer', key, turnId, text });
+    } else if (role === 'code') {
+      items.push({
+        kind: 'code',
+        key: `${key}:code`,
+        turnId,
+        toolUseId: tag.tool_use_id ?? '',
+        code: text,
+        state: 'done'
+      });
+      items.push({
+        kind: 'cell',
+        key,
+        turnId,
+        cellId: cell.id ?? key,
+        executionCount: executionCount(cell),
+        preview: outputPreview(cell),
+        failed: hasError(cell)
+      });
+    }
+  });
+  return { items, turn: null };
+}
+
+/** Maximum lines shown in a "cell executed" item. */
+export const PREVIEW_LINES = 4;
+
+/**
+ * The first lines of a cell's text output: streams, `text/plain` results and
+ * error names, in output order.
+ */
+export function outputPreview(
+  cell: object,
+  maxLines: number = PREVIEW_LINES
+): string {
+  const outputs = (cell as { outputs?: unknown }).outputs;
+  const list = Array.isArray(outputs) ? outputs : [];
+  const lines: string[] = [];
+  for (const output of list) {
+    if (!output || typeof output !== 'object') {
+      continue;
+    }
+    const o = output as Record<string, any>;
+    let text = '';
+    if (o.output_type === 'stream') {
+      text = joinSource(o.text);
+    } else if (
+      o.output_type === 'execute_result' ||
+      o.output_type === 'display_data'
+    ) {
+      text = joinSource(o.data?.['text/plain'] ?? '');
+    } else if (o.output_type === 'error') {
+      text = `${o.ename}: ${o.evalue}`;
+    }
+    const trimmed = text.replace(/\n+$/, '');
+    if (trimmed !== '') {
+      lines.push(...trimmed.split('\n'));
+    }
+    if (lines.length > maxLines) {
+      break;
+    }
+  }
+  const shown = lines.slice(0, maxLines);
+  return shown.join('\n') + (lines.length > maxLines ? '\n…' : '');
+}
+
+function hasError(cell: object): boolean {
+  const outputs = (cell as { outputs?: unknown }).outputs;
+  return (
+    Array.isArray(outputs) &&
+    outputs.some(
+      o => o && typeof o === 'object' && (o as any).output_type === 'error'
+    )
+  );
+}
+
+function executionCount(cell: object): number | null {
+  const count = (cell as { execution_count?: unknown }).execution_count;
+  return typeof count === 'number' ? count : null;
+}
+
+function joinSource(source: unknown): string {
+  if (Array.isArray(source)) {
+    return source.join('');
+  }
+  return typeof source === 'string' ? source : '';
+}
+
+function upsertCode(
+  items: readonly ChatItem[],
+  turnId: string,
+  toolUseId: string,
+  code: string,
+  state: CodeState
+): readonly ChatItem[] {
+  const index = items.findIndex(
+    i => i.kind === 'code' && i.turnId === turnId && i.toolUseId === toolUseId
+  );
+  if (index === -1) {
+    return [
+      ...items,
+      {
+        kind: 'code',
+        key: `${turnId}:code:${toolUseId}`,
+        turnId,
+        toolUseId,
+        code,
+        state
+      }
+    ];
+  }
+  const copy = items.slice();
+  copy[index] = { ...(items[index] as ICodeItem), code, state };
+  return copy;
+}
+
+/** Code still marked writing/running once the turn is over is settled. */
+function settleCode(
+  items: readonly ChatItem[],
+  turnId: string
+): readonly ChatItem[] {
+  return items.map(i =>
+    i.kind === 'code' && i.turnId === turnId && i.state !== 'done'
+      ? { ...i, state: 'done' as const }
+      : i
+  );
+}
