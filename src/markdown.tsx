@@ -1,0 +1,56 @@
+/**
+ * Markdown rendered by JupyterLab's own renderer (sanitised, themed).
+ */
+
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { MimeModel } from '@jupyterlab/rendermime';
+import React, { useEffect, useRef } from 'react';
+
+const MARKDOWN = 'text/markdown';
+
+/** Props of MarkdownView. */
+export interface IMarkdownViewProps {
+  text: string;
+  /** Without a registry (or a markdown renderer) the text is shown as is. */
+  rendermime: IRenderMimeRegistry | null;
+  className?: string;
+}
+
+/** Render `text` as markdown with the registry's `text/markdown` renderer. */
+export function MarkdownView(props: IMarkdownViewProps): JSX.Element {
+  const { text, rendermime, className } = props;
+  const host = useRef<HTMLDivElement>(null);
+  const canRender = !!rendermime?.preferredMimeType({ [MARKDOWN]: text });
+
+  useEffect(() => {
+    const node = host.current;
+    if (!node || !rendermime || !canRender) {
+      return;
+    }
+    const renderer = rendermime.createRenderer(MARKDOWN);
+    let live = true;
+    renderer
+      .renderModel(new MimeModel({ data: { [MARKDOWN]: text } }))
+      .then(() => {
+        if (live) {
+          node.replaceChildren(renderer.node);
+        }
+      })
+      .catch(() => {
+        if (live) {
+          node.textContent = text;
+        }
+      });
+    return () => {
+      live = false;
+      renderer.dispose();
+    };
+  }, [text, rendermime, canRender]);
+
+  if (!canRender) {
+    return (
+      <div className={`${className ?? ''} jp-NbChat-plainText`}>{text}</div>
+    );
+  }
+  return <div className={className} ref={host} />;
+}

@@ -1,0 +1,153 @@
+/**
+ * The messages list: one component per kind of chat item.
+ */
+
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import React, { useEffect, useRef } from 'react';
+
+import { MarkdownView } from './markdown';
+import type { ChatItem, ICellItem, ICodeItem } from './reducer';
+
+/** Props of MessageList. */
+export interface IMessageListProps {
+  items: readonly ChatItem[];
+  trans: TranslationBundle;
+  rendermime: IRenderMimeRegistry | null;
+}
+
+/** Every item of the conversation, newest last, kept scrolled to the bottom. */
+export function MessageList(props: IMessageListProps): JSX.Element {
+  const { items, trans, rendermime } = props;
+  const list = useRef<HTMLDivElement>(null);
+  const pinned = useRef(true);
+
+  useEffect(() => {
+    const node = list.current;
+    if (node && pinned.current) {
+      node.scrollTop = node.scrollHeight;
+    }
+  }, [items]);
+
+  const onScroll = () => {
+    const node = list.current;
+    if (node) {
+      pinned.current =
+        node.scrollHeight - node.scrollTop - node.clientHeight < 24;
+    }
+  };
+
+  return (
+    <div
+      className="jp-NbChat-messages"
+      ref={list}
+      onScroll={onScroll}
+      role="log"
+      aria-label={trans.__('Conversation')}
+    >
+      {items.map(item => (
+        <Message
+          key={item.key}
+          item={item}
+          trans={trans}
+          rendermime={rendermime}
+        />
+      ))}
+    </div>
+  );
+}
+
+function Message(props: {
+  item: ChatItem;
+  trans: TranslationBundle;
+  rendermime: IRenderMimeRegistry | null;
+}): JSX.Element {
+  const { item, trans, rendermime } = props;
+  switch (item.kind) {
+    case 'question':
+      return (
+        <div className="jp-NbChat-message jp-NbChat-question">
+          <div className="jp-NbChat-plainText">{item.text}</div>
+        </div>
+      );
+    case 'text':
+      return (
+        <div className="jp-NbChat-message jp-NbChat-text">
+          <div className="jp-NbChat-plainText">{item.text}</div>
+        </div>
+      );
+    case 'code':
+      return <CodeMessage item={item} trans={trans} />;
+    case 'cell':
+      return <CellMessage item={item} trans={trans} />;
+    case 'answer':
+      return (
+        <div className="jp-NbChat-message jp-NbChat-answer">
+          <MarkdownView
+            className="jp-NbChat-markdown"
+            text={item.text}
+            rendermime={rendermime}
+          />
+        </div>
+      );
+    case 'error':
+      return (
+        <div className="jp-NbChat-message jp-NbChat-error" role="alert">
+          <div className="jp-NbChat-plainText">{item.message}</div>
+        </div>
+      );
+    case 'stopped':
+      return (
+        <div className="jp-NbChat-message jp-NbChat-stopped">
+          {trans.__('Stopped.')}
+        </div>
+      );
+  }
+}
+
+function CodeMessage(props: {
+  item: ICodeItem;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { item, trans } = props;
+  const label =
+    item.state === 'writing'
+      ? trans.__('Writing code')
+      : item.state === 'running'
+        ? trans.__('Running')
+        : trans.__('Code');
+  return (
+    <div
+      className={`jp-NbChat-message jp-NbChat-code jp-mod-${item.state}`}
+      aria-busy={item.state !== 'done'}
+    >
+      <div className="jp-NbChat-itemLabel">{label}</div>
+      <pre className="jp-NbChat-codeBlock">
+        <code>{item.code}</code>
+      </pre>
+    </div>
+  );
+}
+
+function CellMessage(props: {
+  item: ICellItem;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { item, trans } = props;
+  const count =
+    item.executionCount === null ? ' ' : String(item.executionCount);
+  const label = item.failed
+    ? trans.__('Cell [%1] failed', count)
+    : trans.__('Cell [%1] executed', count);
+  return (
+    <div
+      className={`jp-NbChat-message jp-NbChat-cell${item.failed ? ' jp-mod-failed' : ''}`}
+      data-cell-id={item.cellId}
+    >
+      <div className="jp-NbChat-itemLabel">{label}</div>
+      {item.preview !== '' && (
+        <pre className="jp-NbChat-outputPreview">{item.preview}</pre>
+      )}
+    </div>
+  );
+}
