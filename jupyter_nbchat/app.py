@@ -41,6 +41,10 @@ class NbChat(ExtensionApp):
         10, help="Most code cells Claude may run for one question before it must answer."
     ).tag(config=True)
 
+    max_fix_attempts = Int(
+        3, help="Most attempts Claude gets to fix a failing cell before it must explain."
+    ).tag(config=True)
+
     max_tokens = Int(8192, help="max_tokens for each Messages API call.").tag(config=True)
 
     execution_timeout = Float(

@@ -34,6 +34,28 @@ class Status(BaseModel):
     api_key_help: str
 
 
+class NotebookCell(BaseModel):
+    """A cell as it is now in the open notebook (the person's edits included)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str | None = None
+    cell_type: Literal["code", "markdown", "raw"]
+    source: str | list[str] = ""
+    outputs: list[dict[str, Any]] = Field(default_factory=list)
+    execution_count: int | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.source) if isinstance(self.source, list) else self.source
+
+    @property
+    def nbchat(self) -> dict[str, Any]:
+        tag = self.metadata.get("nbchat")
+        return tag if isinstance(tag, dict) else {}
+
+
 class TurnRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -41,6 +63,10 @@ class TurnRequest(BaseModel):
     question: str = Field(min_length=1, max_length=20_000)
     model: str | None = Field(default=None, max_length=200)
     write: Literal["browser", "server"] = "browser"
+    #: The notebook's cells as the browser has them; None: read the saved file.
+    cells: list[NotebookCell] | None = Field(default=None, max_length=5_000)
+    #: Most failed attempts per step before Claude must stop and explain.
+    max_fix_attempts: int | None = Field(default=None, ge=1, le=10)
 
     @field_validator("question")
     @classmethod
@@ -110,6 +136,17 @@ class CellEvent(Event):
     type: Literal["cell"] = "cell"
     role: CellRole
     cell: dict[str, Any]
+    #: id of the failed cell this fixed cell replaces in the notebook.
+    replaces: str | None = None
+
+
+class Phase(Event):
+    """What the turn is doing now, for the panel's status line."""
+
+    type: Literal["phase"] = "phase"
+    phase: Literal["thinking", "writing_code", "running", "fixing", "answering"]
+    attempt: int | None = None
+    max_attempts: int | None = None
 
 
 class Answer(Event):
@@ -123,6 +160,8 @@ class Usage(Event):
     output_tokens: int = 0
     cache_read_input_tokens: int = 0
     cache_creation_input_tokens: int = 0
+    #: Estimated from the model's list price; None for a model we have no price for.
+    cost_usd: float | None = None
 
 
 class ErrorEvent(Event):

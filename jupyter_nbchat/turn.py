@@ -21,7 +21,9 @@ from jiter import from_json
 from . import notebook
 from .errors import NbChatError
 from .execution import Executor
-from .llm import prompts, tools
+from .execution.introspection import describe_variables, environment, list_variables, result_problems
+from .llm import context, prompts, tools
+from .llm.pricing import estimate_cost
 from .models import (
     Answer,
     CellEvent,
@@ -29,6 +31,8 @@ from .models import (
     CodeDelta,
     ErrorEvent,
     Event,
+    NotebookCell,
+    Phase,
     TextDelta,
     TurnFinished,
     TurnInfo,
@@ -47,6 +51,7 @@ class TurnSettings:
     max_steps: int
     max_tokens: int
     execution_timeout: float
+    max_fix_attempts: int = 3
 
 
 class Turn:
@@ -57,6 +62,7 @@ class Turn:
         self.request = request
         self.status = "running"
         self.events: list[dict[str, Any]] = []
+        #: The turn's cells as the notebook should end up (fixed cells replace failed ones).
         self.cells: list[dict[str, Any]] = []
         self.task: asyncio.Task | None = None
         self._wakeup = asyncio.Event()
@@ -78,12 +84,19 @@ class Turn:
         if self.finished:
             return
         if isinstance(event, CellEvent):
-            self.cells.append(event.cell)
+            self._place(event)
         if isinstance(event, TurnFinished):
             self.status = event.status
         self.events.append(event.wire(len(self.events) + 1, self.id))
         self._wakeup.set()
         self._wakeup = asyncio.Event()
+
+    def _place(self, event: CellEvent) -> None:
+        ids = [c.get("id") for c in self.cells]
+        if event.replaces in ids:
+            self.cells[ids.index(event.replaces)] = event.cell
+        else:
+            self.cells.append(event.cell)
 
     async def follow(self, after: int = 0) -> AsyncIterator[dict[str, Any]]:
         """Every event with seq > after: first those recorded, then live ones until the end."""
@@ -98,6 +111,40 @@ class Turn:
             await wakeup.wait()
 
 
+class FixLoop:
+    """Counts failed attempts at the current step; a fixed cell replaces the failed one."""
+
+    def __init__(self, max_attempts: int) -> None:
+        self.max_attempts = max_attempts
+        self.failed_cell_id: str | None = None
+        self.failures = 0
+
+    @property
+    def fixing(self) -> bool:
+        return self.failed_cell_id is not None
+
+    @property
+    def exhausted(self) -> bool:
+        return self.failures > self.max_attempts
+
+    def record(self, cell_id: str, failed: bool) -> None:
+        if failed:
+            self.failed_cell_id = cell_id
+            self.failures += 1
+        else:
+            self.failed_cell_id, self.failures = None, 0
+
+    def note(self) -> str:
+        """What Claude is told after a failed attempt."""
+        if self.exhausted:
+            return (
+                f"This step has now failed {self.failures} times. Do not run more code: "
+                "tell the person plainly what failed and why."
+            )
+        left = self.max_attempts - self.failures + 1
+        return f"Fix it: call run_code with the complete corrected cell ({left} attempt(s) left)."
+
+
 class TurnRunner:
     """Drives one turn through Claude and the executor, emitting events as it goes."""
 
@@ -109,15 +156,18 @@ class TurnRunner:
         executor: Executor,
         settings: TurnSettings,
         log: logging.Logger,
+        cells: list[NotebookCell] | None = None,
         before_finish: Callable[[Turn], Awaitable[None]] | None = None,
     ) -> None:
-        self.before_finish = before_finish
         self.turn = turn
         self.claude = claude
         self.executor = executor
         self.settings = settings
         self.log = log
+        self.cells = cells or []
+        self.before_finish = before_finish
         self.usage = Usage()
+        self.fixes = FixLoop(settings.max_fix_attempts)
         self.cell_count = 0
 
     async def run(self) -> None:
@@ -156,27 +206,34 @@ class TurnRunner:
         self.turn.emit(TurnFinished(status=status))  # type: ignore[arg-type]
 
     async def _converse(self) -> str:
-        environment = await self._environment()
-        system = prompts.system_prompt(environment)
-        messages: list[dict[str, Any]] = [prompts.question_message(self.turn.request.question)]
+        self.turn.emit(Phase(phase="thinking"))
+        system = context.system_blocks(prompts.system_prompt(await self._environment()))
+        history, person_cells = context.history_messages(self.cells)
+        variables = describe_variables(await list_variables(self.executor)) if self.cells else ""
+        messages = history + [
+            context.question_message(self.turn.request.question, person_cells=person_cells, variables=variables)
+        ]
         for step in range(self.settings.max_steps + 1):
-            last_step = step == self.settings.max_steps
-            message = await self._stream(system, messages, allow_tools=not last_step)
+            must_answer = step == self.settings.max_steps or self.fixes.exhausted
+            marked = context.mark_cache_breakpoints(messages, len(history))
+            message = await self._stream(system, marked, allow_tools=not must_answer)
             messages.append({"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in message.content]})
             calls = [b for b in message.content if b.type == "tool_use"]
             if not calls:
                 return "".join(b.text for b in message.content if b.type == "text").strip()
             messages.append({"role": "user", "content": [await self._run_tool(c) for c in calls]})
+            self.turn.emit(Phase(phase="thinking"))
         raise NbChatError("Claude kept asking to run code past the step limit.")
 
     async def _environment(self) -> str:
-        return (
-            f"cells run in the notebook's own Jupyter kernel ({self.executor.name}); "
-            f"each cell may run for at most {self.settings.execution_timeout:g} s; "
-            "plots display inline."
-        )
+        """Facts about the runtime, asked once per executor (the system prompt stays cacheable)."""
+        facts = getattr(self.executor, "environment_facts", None)
+        if facts is None:
+            facts = await environment(self.executor)
+            self.executor.environment_facts = facts  # type: ignore[attr-defined]
+        return prompts.describe_environment(self.executor.name, facts, self.settings.execution_timeout)
 
-    async def _stream(self, system: str, messages: list[dict[str, Any]], *, allow_tools: bool) -> Any:
+    async def _stream(self, system: list[dict[str, Any]], messages: list[dict[str, Any]], *, allow_tools: bool) -> Any:
         """One Messages API call, streamed: prose and code go to the panel as written."""
         kwargs: dict[str, Any] = {
             "model": self.settings.model,
@@ -187,6 +244,7 @@ class TurnRunner:
         }
         if not allow_tools:
             kwargs["tool_choice"] = {"type": "none"}
+            self.turn.emit(Phase(phase="answering"))
         partial: dict[int, str] = {}
         block_ids: dict[int, str] = {}
         last_sent: dict[int, float] = {}
@@ -195,6 +253,7 @@ class TurnRunner:
                 if event.type == "content_block_start" and event.content_block.type == "tool_use":
                     block_ids[event.index] = event.content_block.id
                     partial[event.index] = ""
+                    self.turn.emit(Phase(phase="writing_code"))
                 elif event.type != "content_block_delta":
                     continue
                 elif event.delta.type == "text_delta":
@@ -224,20 +283,41 @@ class TurnRunner:
         u.output_tokens += usage.output_tokens or 0
         u.cache_read_input_tokens += getattr(usage, "cache_read_input_tokens", 0) or 0
         u.cache_creation_input_tokens += getattr(usage, "cache_creation_input_tokens", 0) or 0
+        u.cost_usd = estimate_cost(
+            self.settings.model,
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            cache_read_input_tokens=u.cache_read_input_tokens,
+            cache_creation_input_tokens=u.cache_creation_input_tokens,
+        )
         self.turn.emit(u.model_copy())
 
     async def _run_tool(self, call: Any) -> dict[str, Any]:
         if call.name != tools.RUN_CODE or not isinstance(call.input, dict) or "code" not in call.input:
             return tools.unknown_tool_result(call.id, call.name)
+        if self.fixes.exhausted:
+            return {"type": "tool_result", "tool_use_id": call.id, "is_error": True, "content": self.fixes.note()}
         code = str(call.input["code"])
+        replaces = self.fixes.failed_cell_id
+        if replaces:
+            self.turn.emit(Phase(phase="fixing", attempt=self.fixes.failures, max_attempts=self.fixes.max_attempts))
+        else:
+            self.turn.emit(Phase(phase="running"))
         self.turn.emit(CodeDelta(tool_use_id=call.id, code=code))
         self.turn.emit(CellRunning(tool_use_id=call.id, code=code))
         result = await self.executor.run_cell(code, self.settings.execution_timeout)
+        problems = [] if result.error else tools.text_problems(result.outputs)
+        if not result.error and not problems:
+            problems = await result_problems(self.executor, result.execution_count)
         self.cell_count += 1
         cell = notebook.code_cell(self.turn.id, code, result.outputs, result.execution_count, call.id)
-        self.turn.emit(CellEvent(role="code", cell=cell))
+        self.turn.emit(CellEvent(role="code", cell=cell, replaces=replaces))
+        failed = bool(result.error or problems)
+        self.fixes.record(cell["id"], failed)
         label = f"Cell [{result.execution_count}]" if result.execution_count else f"Cell {self.cell_count}"
-        return tools.tool_result(call.id, result.outputs, cell_label=label)
+        return tools.tool_result(
+            call.id, result.outputs, cell_label=label, problems=problems, note=self.fixes.note() if failed else ""
+        )
 
 
 def describe_failure(err: BaseException) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from jupyter_core.utils import ensure_async
 from . import notebook
 from .errors import NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound
 from .execution import Executor, KernelExecutor
-from .models import TurnRequest
+from .models import NotebookCell, TurnRequest
 from .turn import Turn, TurnRunner, TurnSettings
 
 #: Finished turns kept for late readers before the oldest are dropped.
@@ -74,14 +74,24 @@ class TurnRegistry:
                 max_steps=self.app.max_steps,
                 max_tokens=self.app.max_tokens,
                 execution_timeout=self.app.execution_timeout,
+                max_fix_attempts=request.max_fix_attempts or self.app.max_fix_attempts,
             ),
             log=self.log,
+            cells=request.cells if request.cells is not None else await self._saved_cells(path),
             before_finish=self._write_cells if request.write == "server" else None,
         )
         self.turns[turn.id] = turn
         self._forget_old_turns()
         turn.task = asyncio.create_task(self._run(turn, runner))
         return turn
+
+    async def _saved_cells(self, path: str) -> list[NotebookCell]:
+        """The notebook as last saved, for requests that did not send its cells."""
+        cm = self.serverapp.contents_manager
+        if not await ensure_async(cm.file_exists(path)):
+            return []
+        model = await ensure_async(cm.get(path, content=True, type="notebook"))
+        return [NotebookCell.model_validate(c) for c in model["content"].get("cells", [])]
 
     async def _run(self, turn: Turn, runner: TurnRunner) -> None:
         try:

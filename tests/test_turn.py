@@ -40,7 +40,7 @@ async def test_claude_gets_the_question_the_tool_and_the_real_output(nbchat, cla
     first, second = claude_standin.requests
     assert first["body"]["stream"] is True
     assert [t["name"] for t in first["body"]["tools"]] == ["run_code"]
-    assert first["body"]["messages"][0]["content"][0]["text"] == "Sum of 0..9?"
+    assert first["body"]["messages"][-1]["content"][-1]["text"] == "Question: Sum of 0..9?"
     sent_key = first["headers"].get("x-api-key") or first["headers"].get("authorization")
     assert sent_key == "<redacted>"
     tool_result = second["body"]["messages"][-1]["content"][0]

@@ -35,6 +35,10 @@ class Executor(abc.ABC):
         """Run `code`, interrupting it after `timeout` seconds."""
 
     @abc.abstractmethod
+    async def run_hidden(self, code: str, timeout: float = 30.0) -> str:
+        """Run `code` invisibly (no history, no cell) and return what it printed."""
+
+    @abc.abstractmethod
     async def interrupt(self) -> None:
         """Stop whatever is running now."""
 

@@ -112,6 +112,22 @@ class KernelExecutor(Executor):
                 timed_out=not finished,
             )
 
+    async def run_hidden(self, code: str, timeout: float = 30.0) -> str:
+        async with self._lock:
+            await self.ensure_ready()
+            client = self._client
+            msg_id = client.execute(code, silent=True, store_history=False, allow_stdin=False)
+            collector = OutputCollector()
+            if not await self._collect(client, msg_id, collector, time.monotonic() + timeout):
+                await self._interrupt_and_drain(client, msg_id, collector)
+                raise TimeoutError("hidden execution timed out")
+        error = next((o for o in collector.outputs if o["output_type"] == "error"), None)
+        if error is not None:
+            raise RuntimeError(f"{error['ename']}: {error['evalue']}")
+        return "".join(
+            o["text"] for o in collector.outputs if o["output_type"] == "stream" and o["name"] == "stdout"
+        )
+
     async def _collect(
         self, client: Any, msg_id: str, collector: OutputCollector, deadline: float
     ) -> bool:

@@ -63,12 +63,38 @@ def describe_output(output: dict[str, Any]) -> str:
     return "\n".join(parts) or f"[{', '.join(data)} displayed]"
 
 
-def tool_result(tool_use_id: str, outputs: list[dict[str, Any]], *, cell_label: str) -> dict[str, Any]:
+_PIP_FAILURE = re.compile(
+    r"ERROR: (Could not find a version|No matching distribution)|error: subprocess-exited-with-error"
+    r"|Failed to build"
+)
+
+
+def text_problems(outputs: list[dict[str, Any]]) -> list[str]:
+    """Silent failures visible in the text: a pip install that did not install."""
+    streams = "".join(_text_of(o.get("text", "")) for o in outputs if o.get("output_type") == "stream")
+    if _PIP_FAILURE.search(streams):
+        return ["a package installation failed (see the pip output)"]
+    return []
+
+
+def tool_result(
+    tool_use_id: str,
+    outputs: list[dict[str, Any]],
+    *,
+    cell_label: str,
+    problems: list[str] = (),  # type: ignore[assignment]
+    note: str = "",
+) -> dict[str, Any]:
     """A tool_result block reporting a cell's real outputs (bounded in size)."""
-    is_error = any(o.get("output_type") == "error" for o in outputs)
+    failed = any(o.get("output_type") == "error" for o in outputs) or bool(problems)
     body = "\n".join(describe_output(o) for o in outputs) or "(the cell ran and printed nothing)"
-    text = _clip(f"{cell_label}:\n{body}", MAX_RESULT_CHARS)
-    return {"type": "tool_result", "tool_use_id": tool_use_id, "content": text, "is_error": is_error}
+    text = f"{cell_label}:\n{body}"
+    if problems:
+        text += "\n\nThe cell ran, but " + "; ".join(problems) + "."
+    text = _clip(text, MAX_RESULT_CHARS)
+    if note:
+        text += f"\n\n{note}"
+    return {"type": "tool_result", "tool_use_id": tool_use_id, "content": text, "is_error": failed}
 
 
 def unknown_tool_result(tool_use_id: str, name: str) -> dict[str, Any]:

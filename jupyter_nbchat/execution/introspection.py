@@ -1,0 +1,131 @@
+"""Questions we ask the runtime without writing into the notebook.
+
+Each is a snippet run through `Executor.run_hidden` (no history, no visible cell) that
+prints one JSON line; the same snippets serve every executor.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_VARIABLES = r"""
+def _nbchat_variables():
+    import json, types
+    ip = get_ipython()
+    hidden = set(getattr(ip, "user_ns_hidden", {}))
+    found = []
+    for name, value in list(ip.user_ns.items()):
+        if name.startswith("_") or name in hidden or name in ("In", "Out", "exit", "quit", "get_ipython"):
+            continue
+        if isinstance(value, (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type)):
+            continue
+        info = {"name": name, "type": type(value).__name__}
+        shape = getattr(value, "shape", None)
+        if isinstance(shape, tuple):
+            info["shape"] = [int(s) for s in shape if isinstance(s, int)]
+        columns = getattr(value, "columns", None)
+        if columns is not None and hasattr(columns, "__len__"):
+            info["columns"] = [str(c) for c in list(columns)[:60]]
+            info["column_count"] = len(columns)
+        elif isinstance(value, (list, tuple, dict, set, str, bytes)):
+            info["length"] = len(value)
+        found.append(info)
+        if len(found) >= 200:
+            break
+    print(json.dumps(found))
+_nbchat_variables()
+del _nbchat_variables
+"""
+
+_ENVIRONMENT = r"""
+def _nbchat_environment():
+    import json, sys
+    from importlib import metadata
+    packages = {}
+    for name in ("pandas", "numpy", "matplotlib", "seaborn", "scipy", "scikit-learn",
+                 "statsmodels", "openpyxl", "pyarrow", "plotly"):
+        try:
+            packages[name] = metadata.version(name)
+        except Exception:
+            pass
+    print(json.dumps({"python": sys.version.split()[0], "packages": packages}))
+_nbchat_environment()
+del _nbchat_environment
+"""
+
+_CHECK_RESULT = r"""
+def _nbchat_check(n):
+    import json, sys
+    value = get_ipython().user_ns.get("Out", {}).get(n)
+    problems = []
+    pd = sys.modules.get("pandas")  # a pandas result means pandas is loaded; never import it here
+    if pd is not None and isinstance(value, (pd.DataFrame, pd.Series)):
+        if value.size == 0:
+            problems.append("the cell's result is empty (0 rows)")
+        elif isinstance(value, pd.DataFrame):
+            nan_columns = [str(c) for c in value.columns if value[c].isna().all()]
+            if nan_columns:
+                problems.append("these result columns are entirely NaN: " + ", ".join(nan_columns[:20]))
+        elif value.isna().all():
+            problems.append("the cell's result is entirely NaN")
+    print(json.dumps(problems))
+_nbchat_check(%d)
+del _nbchat_check
+"""
+
+
+def _last_json_line(text: str) -> Any:
+    for line in reversed(text.strip().splitlines()):
+        try:
+            return json.loads(line)
+        except ValueError:
+            continue
+    raise ValueError("no JSON line in the hidden output")
+
+
+async def list_variables(executor: Any) -> list[dict[str, Any]]:
+    """Live variables: name, type, and shape/columns or length where they apply."""
+    try:
+        return _last_json_line(await executor.run_hidden(_VARIABLES))
+    except Exception:
+        log.debug("nbchat: could not list variables", exc_info=True)
+        return []
+
+
+async def environment(executor: Any) -> dict[str, Any]:
+    try:
+        return _last_json_line(await executor.run_hidden(_ENVIRONMENT))
+    except Exception:
+        log.debug("nbchat: could not read the environment", exc_info=True)
+        return {}
+
+
+async def result_problems(executor: Any, execution_count: int | None) -> list[str]:
+    """Silent failures in a cell's result: empty, or all-NaN columns."""
+    if not execution_count:
+        return []
+    try:
+        return _last_json_line(await executor.run_hidden(_CHECK_RESULT % execution_count))
+    except Exception:
+        log.debug("nbchat: could not check the result", exc_info=True)
+        return []
+
+
+def describe_variables(variables: list[dict[str, Any]]) -> str:
+    """Variables as prompt lines; names are data, so each is quoted."""
+    lines = []
+    for v in variables:
+        line = f"- {json.dumps(v['name'])}: {v['type']}"
+        if v.get("shape"):
+            line += f", shape {tuple(v['shape'])}"
+        if "columns" in v:
+            more = v.get("column_count", 0) - len(v["columns"])
+            line += f", columns {json.dumps(v['columns'])}" + (f" (+{more} more)" if more > 0 else "")
+        elif "length" in v:
+            line += f", length {v['length']}"
+        lines.append(line)
+    return "\n".join(lines)

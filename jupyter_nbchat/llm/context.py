@@ -1,0 +1,128 @@
+"""What Claude is told: the notebook so far as earlier turns, then the new question.
+
+The notebook is the history. Each earlier nbchat turn (cells tagged `metadata.nbchat`)
+becomes a user/assistant pair: the question, then the cells as they are now (the
+person's edits included) with their outputs, then the answer. Cells the person wrote
+themselves go with the next question. Rendering is deterministic, so the prefix of
+earlier turns stays byte-identical from one question to the next and is read from the
+prompt cache (breakpoints: system prompt, end of history, latest message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models import NotebookCell
+from .tools import describe_output
+
+CACHE = {"type": "ephemeral"}
+#: Bounds on one earlier cell's outputs in the history.
+MAX_HISTORY_OUTPUT_CHARS = 2_000
+
+
+@dataclass
+class _Turn:
+    question: str = ""
+    cells: list[NotebookCell] = field(default_factory=list)
+    answer: str | None = None
+
+
+def _render_cell(cell: NotebookCell) -> str:
+    if cell.cell_type != "code":
+        return f"[markdown cell]\n{cell.text}"
+    label = f"Cell [{cell.execution_count}]" if cell.execution_count else "Cell [ ]"
+    text = f"{label}:\n```python\n{cell.text}\n```"
+    outputs = "\n".join(describe_output(o) for o in cell.outputs)
+    if len(outputs) > MAX_HISTORY_OUTPUT_CHARS:
+        outputs = outputs[:MAX_HISTORY_OUTPUT_CHARS] + f"\n… [{len(outputs) - MAX_HISTORY_OUTPUT_CHARS} characters truncated]"
+    if outputs:
+        text += f"\nOutput:\n{outputs}"
+    return text
+
+
+def _split(cells: list[NotebookCell]) -> tuple[list[tuple[list[NotebookCell], _Turn]], list[NotebookCell]]:
+    """[(person cells before it, turn), …] and the person cells after the last turn."""
+    pairs: list[tuple[list[NotebookCell], _Turn]] = []
+    pending: list[NotebookCell] = []
+    by_id: dict[str, _Turn] = {}
+    for cell in cells:
+        tag = cell.nbchat
+        turn_id = tag.get("turn_id")
+        if not turn_id:
+            if cell.text.strip():
+                pending.append(cell)
+            continue
+        turn = by_id.get(turn_id)
+        if turn is None:
+            turn = by_id[turn_id] = _Turn()
+            pairs.append((pending, turn))
+            pending = []
+        role = tag.get("role")
+        if role == "question":
+            turn.question = str(tag.get("text") or cell.text)
+        elif role == "answer":
+            turn.answer = cell.text
+        else:
+            turn.cells.append(cell)
+    return pairs, pending
+
+
+def _person_block(cells: list[NotebookCell]) -> dict[str, Any]:
+    body = "\n\n".join(_render_cell(c) for c in cells)
+    return {"type": "text", "text": f"Cells the person has in the notebook:\n\n{body}"}
+
+
+def history_messages(cells: list[NotebookCell]) -> tuple[list[dict[str, Any]], list[NotebookCell]]:
+    """Earlier turns as messages, and the person's cells that follow the last turn."""
+    pairs, pending = _split(cells)
+    messages: list[dict[str, Any]] = []
+    for before, turn in pairs:
+        user = ([_person_block(before)] if before else []) + [
+            {"type": "text", "text": f"Question: {turn.question}"}
+        ]
+        ran = "\n\n".join(_render_cell(c) for c in turn.cells) or "(no cells ran)"
+        answer = turn.answer if turn.answer is not None else "(The turn ended without an answer.)"
+        assistant = [{"type": "text", "text": f"I ran these cells:\n\n{ran}\n\nAnswer:\n{answer}"}]
+        messages += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    return messages, pending
+
+
+def question_message(
+    question: str,
+    *,
+    person_cells: list[NotebookCell] = (),  # type: ignore[assignment]
+    files: str = "",
+    variables: str = "",
+) -> dict[str, Any]:
+    """The new question, with what changed since the last turn before it."""
+    blocks: list[dict[str, Any]] = []
+    if person_cells:
+        blocks.append(_person_block(list(person_cells)))
+    if files:
+        blocks.append({"type": "text", "text": files})
+    if variables:
+        blocks.append({"type": "text", "text": f"Live variables in the kernel now:\n{variables}"})
+    blocks.append({"type": "text", "text": f"Question: {question}"})
+    return {"role": "user", "content": blocks}
+
+
+def system_blocks(text: str) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": text, "cache_control": CACHE}]
+
+
+def mark_cache_breakpoints(messages: list[dict[str, Any]], history_length: int) -> list[dict[str, Any]]:
+    """A copy of `messages` with breakpoints after the history and on the latest block.
+
+    With the system prompt's breakpoint that makes three of the API's four.
+    """
+    marked = [{**m, "content": [dict(b) for b in m["content"]]} for m in messages]
+    for message in marked:
+        for block in message["content"]:
+            block.pop("cache_control", None)
+    targets = {len(marked) - 1}
+    if history_length:
+        targets.add(history_length - 1)
+    for index in targets:
+        marked[index]["content"][-1]["cache_control"] = CACHE
+    return marked
