@@ -159,7 +159,9 @@ function ServerNotice(props: {
   if (server.kind === 'unreachable') {
     return (
       <div className="jp-NbChat-notice" role="alert">
-        <p>{trans.__('The Notebook Chat server extension did not answer.')}</p>
+        <p className="jp-NbChat-noticeTitle">
+          {trans.__('The Notebook Chat server extension did not answer.')}
+        </p>
         <p className="jp-NbChat-plainText">{server.message}</p>
       </div>
     );
@@ -167,7 +169,7 @@ function ServerNotice(props: {
   if (server.kind === 'ready' && !server.status.has_api_key) {
     return (
       <div className="jp-NbChat-notice" role="alert">
-        <p>{trans.__('No Anthropic API key is configured on the server.')}</p>
+        <p className="jp-NbChat-noticeTitle">{trans.__('API key needed')}</p>
         <p className="jp-NbChat-plainText">{server.status.api_key_help}</p>
       </div>
     );

@@ -376,7 +376,8 @@ export function stateFromCells(
     const text = joinSource(cell.source);
     const role = tag.role as CellRole;
     if (role === 'question') {
-      items.push({ kind: 'question', key, turnId, text });
+      const asked = typeof tag.text === 'string' ? tag.text : text;
+      items.push({ kind: 'question', key, turnId, text: asked });
     } else if (role === 'answer') {
       items.push({ kind: 'answer', key, turnId, text });
     } else if (role === 'code') {

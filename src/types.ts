@@ -65,6 +65,8 @@ export interface ICellTag {
   turn_id: string;
   role: CellRole;
   tool_use_id?: string;
+  /** Question cells: the question as typed (the source quotes it as markdown). */
+  text?: string;
 }
 
 /** An nbformat v4 cell as sent in a `cell` event (always has an `id`). */

@@ -36,7 +36,8 @@ export function cell(
       nbchat: {
         turn_id: TURN,
         role,
-        ...(role === 'code' ? { tool_use_id: 'toolu_1' } : {})
+        ...(role === 'code' ? { tool_use_id: 'toolu_1' } : {}),
+        ...(role === 'question' ? { text: 'What is six times seven?' } : {})
       }
     },
     ...base,

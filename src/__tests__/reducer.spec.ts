@@ -248,6 +248,7 @@ describe('stateFromCells', () => {
       'cell',
       'answer'
     ]);
+    expect(state.items[0]).toMatchObject({ text: 'What is six times seven?' });
     expect(state.items[3]).toMatchObject({ text: 'The answer is 42.' });
   });
 });
