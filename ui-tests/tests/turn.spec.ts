@@ -1,0 +1,167 @@
+/**
+ * One whole turn in real JupyterLab: the question goes to the (stand-in)
+ * Claude, its code runs in the notebook's python3 kernel, the cell lands in
+ * the notebook with its output and the answer shows in the chat.
+ */
+import { expect, test } from '@jupyterlab/galata';
+
+const STANDIN = 'http://127.0.0.1:8775';
+const QUESTION = 'What is six times seven?';
+const CODE = 'x = 6 * 7\nprint(f"x is {x}")';
+
+test.beforeEach(async ({ request }) => {
+  const reset = await request.post(`${STANDIN}/_standin/reset`);
+  expect(reset.ok()).toBeTruthy();
+});
+
+test('a question becomes a run code cell and an answer', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  const script = await request.post(`${STANDIN}/_standin/script`, {
+    data: {
+      responses: [
+        {
+          content: [
+            { type: 'text', text: 'Let me compute that.' },
+            { type: 'tool_use', name: 'run_code', input: { code: CODE } }
+          ]
+        },
+        { content: [{ type: 'text', text: 'The answer is 42.' }] }
+      ]
+    }
+  });
+  expect(script.ok()).toBeTruthy();
+
+  const name = 'six.ipynb';
+  await page.notebook.createNew(name, { kernel: 'python3' });
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('nbchat:open');
+  });
+
+  const chat = page.locator('#jp-NbChat-panel');
+  await expect(chat).toBeVisible();
+  await expect(chat.locator('.jp-NbChat-notebookName')).toHaveText(name);
+
+  const box = chat.getByLabel('Ask about your data');
+  await expect(box).toBeFocused();
+  await box.fill(QUESTION);
+  await chat.getByRole('button', { name: 'Send' }).click();
+
+  await expect(chat.getByText('The answer is 42.')).toBeVisible({
+    timeout: 60_000
+  });
+  await expect(chat.locator('.jp-NbChat-cell')).toContainText('x is 42');
+  await expect(box).toHaveValue('');
+  await expect(chat.getByRole('button', { name: 'Send' })).toBeVisible();
+
+  // The notebook gained the code cell with its real output.
+  const notebook = page.locator('.jp-NotebookPanel:visible .jp-Notebook');
+  const codeCell = notebook
+    .locator('.jp-CodeCell')
+    .filter({ hasText: 'x = 6 * 7' });
+  await expect(codeCell).toHaveCount(1);
+  await expect(codeCell.locator('.jp-OutputArea-output')).toContainText(
+    'x is 42'
+  );
+
+  // …and the panel saved it once the turn finished.
+  await expect
+    .poll(
+      async () => {
+        const response = await request.get(
+          `/api/contents/${tmpPath}/${name}?content=1`
+        );
+        const model = await response.json();
+        return (model.content?.cells ?? [])
+          .map((c: any) =>
+            Array.isArray(c.source) ? c.source.join('') : c.source
+          )
+          .join('\n');
+      },
+      { timeout: 15_000 }
+    )
+    .toContain('x = 6 * 7');
+
+  // Claude was offered the run_code tool and was asked the question.
+  const recorded = await (
+    await request.get(`${STANDIN}/_standin/requests`)
+  ).json();
+  const bodies: any[] = recorded.requests.map((r: any) => r.body);
+  expect(bodies.length).toBeGreaterThanOrEqual(2);
+  expect(
+    bodies.some(
+      body =>
+        (body.tools ?? []).some((tool: any) => tool.name === 'run_code') &&
+        JSON.stringify(body.messages).includes(QUESTION)
+    )
+  ).toBeTruthy();
+
+  // Reopened, the notebook's own cells rebuild the conversation.
+  await page.notebook.close(true);
+  await expect(chat.getByText('Open a notebook to start')).toBeVisible();
+  await page.notebook.openByPath(`${tmpPath}/${name}`);
+  await expect(chat.locator('.jp-NbChat-question')).toHaveText(QUESTION);
+  await expect(chat.locator('.jp-NbChat-answer')).toContainText(
+    'The answer is 42.'
+  );
+});
+
+test('an HTTP error shows the server message and keeps the question', async ({
+  page
+}) => {
+  await page.notebook.createNew('refused.ipynb', { kernel: 'python3' });
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('nbchat:open');
+  });
+  const chat = page.locator('#jp-NbChat-panel');
+  const box = chat.getByLabel('Ask about your data');
+  // 20000 characters is the protocol's limit for a question.
+  const tooLong = 'x'.repeat(20_001);
+  await box.fill(tooLong);
+  await box.press('Enter');
+
+  await expect(chat.locator('.jp-NbChat-error')).toContainText('question');
+  await expect(box).toHaveValue(tooLong);
+});
+
+test('Stop ends a running turn', async ({ page, request }) => {
+  await request.post(`${STANDIN}/_standin/script`, {
+    data: {
+      responses: [
+        {
+          chunk_delay: 0.05,
+          content: [
+            { type: 'text', text: 'This will take a while.' },
+            {
+              type: 'tool_use',
+              name: 'run_code',
+              input: { code: 'import time\ntime.sleep(120)\nprint("woke up")' }
+            }
+          ]
+        },
+        { content: [{ type: 'text', text: 'Never reached.' }] }
+      ]
+    }
+  });
+  await page.notebook.createNew('stop.ipynb', { kernel: 'python3' });
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('nbchat:open');
+  });
+  const chat = page.locator('#jp-NbChat-panel');
+  await chat.getByLabel('Ask about your data').fill('Sleep, please.');
+  await chat.getByLabel('Ask about your data').press('Enter');
+
+  await expect(chat.locator('.jp-NbChat-status')).toHaveText('Running cell…', {
+    timeout: 30_000
+  });
+  await expect(chat.locator('.jp-NbChat-code')).toContainText(
+    'time.sleep(120)'
+  );
+  await chat.getByRole('button', { name: 'Stop' }).click();
+
+  await expect(chat.getByText('Stopped.')).toBeVisible({ timeout: 30_000 });
+  await expect(chat.getByRole('button', { name: 'Send' })).toBeVisible();
+  await expect(chat.locator('.jp-NbChat-status')).toHaveText('');
+});
