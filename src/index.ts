@@ -14,7 +14,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { chatIcon } from './icons';
-import { errorMessage } from './model';
+import { errorMessage, ITurnSettings } from './model';
 import { NotebookWriter } from './notebook';
 import { ChatPanel } from './panel';
 import { requestAPI } from './request';
@@ -62,14 +62,17 @@ const panelPlugin: JupyterFrontEndPlugin<ChatPanel> = {
     app.shell.add(panel, 'right', { rank: SIDEBAR_RANK });
     restorer?.add(panel, 'jupyter-nbchat');
 
-    let modelName = '';
+    const turnSettings: ITurnSettings = { model: '', maxFixAttempts: 0 };
     if (settingRegistry) {
       settingRegistry
         .load(PluginIDs.panel)
         .then(settings => {
           const read = () => {
-            const value = settings.get('model').composite;
-            modelName = typeof value === 'string' ? value : '';
+            const model = settings.get('model').composite;
+            const attempts = settings.get('maxFixAttempts').composite;
+            turnSettings.model = typeof model === 'string' ? model : '';
+            turnSettings.maxFixAttempts =
+              typeof attempts === 'number' ? attempts : 0;
           };
           read();
           settings.changed.connect(read);
@@ -93,7 +96,7 @@ const panelPlugin: JupyterFrontEndPlugin<ChatPanel> = {
       panel,
       writer: new NotebookWriter(tracker),
       serverSettings,
-      modelName: () => modelName,
+      turnSettings: () => turnSettings,
       messages: {
         connectionLost: trans.__(
           'Lost the connection to the server while following the turn.'

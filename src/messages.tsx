@@ -136,14 +136,22 @@ function CellMessage(props: {
   const { item, trans } = props;
   const count =
     item.executionCount === null ? ' ' : String(item.executionCount);
-  const label = item.failed
-    ? trans.__('Cell [%1] failed', count)
-    : trans.__('Cell [%1] executed', count);
+  const label = item.replaced
+    ? trans.__('Cell [%1] failed and was replaced by a fix', count)
+    : item.failed
+      ? trans.__('Cell [%1] failed', count)
+      : item.replaces
+        ? trans.__('Fixed cell [%1] executed', count)
+        : trans.__('Cell [%1] executed', count);
+  const classes = ['jp-NbChat-message', 'jp-NbChat-cell'];
+  if (item.failed) {
+    classes.push('jp-mod-failed');
+  }
+  if (item.replaced) {
+    classes.push('jp-mod-replaced');
+  }
   return (
-    <div
-      className={`jp-NbChat-message jp-NbChat-cell${item.failed ? ' jp-mod-failed' : ''}`}
-      data-cell-id={item.cellId}
-    >
+    <div className={classes.join(' ')} data-cell-id={item.cellId}>
       <div className="jp-NbChat-itemLabel">{label}</div>
       {item.preview !== '' && (
         <pre className="jp-NbChat-outputPreview">{item.preview}</pre>

@@ -44,6 +44,14 @@ const DEFAULT_MESSAGES: IChatModelMessages = {
   saveFailed: 'Could not save the notebook: {error}'
 };
 
+/** Settings-registry values that go into each TurnRequest. */
+export interface ITurnSettings {
+  /** Model override; '' = the server's default. */
+  model: string;
+  /** 1..10; 0 = the server's default. */
+  maxFixAttempts: number;
+}
+
 /** Construction options of a ChatModel. */
 export interface IChatModelOptions {
   /** The notebook's current path (read at send time, so renames are followed). */
@@ -52,8 +60,8 @@ export interface IChatModelOptions {
   writer: INotebookWriter;
   /** Server connection settings (default: the page's). */
   serverSettings?: ServerConnection.ISettings;
-  /** The model override from the settings registry ('' = server default). */
-  modelName?: () => string;
+  /** The person's settings (settings registry), read at send time. */
+  turnSettings?: () => ITurnSettings;
   /** Milliseconds to wait before each reconnect attempt; its length caps attempts. */
   reconnectDelays?: readonly number[];
   /** Translated messages. */
@@ -73,7 +81,8 @@ export class ChatModel implements IDisposable {
     this._notebookPath = options.notebookPath;
     this._writer = options.writer;
     this._settings = options.serverSettings ?? ServerConnection.makeSettings();
-    this._modelName = options.modelName ?? (() => '');
+    this._turnSettings =
+      options.turnSettings ?? (() => ({ model: '', maxFixAttempts: 0 }));
     this._delays = options.reconnectDelays ?? RECONNECT_DELAYS;
     this._messages = { ...DEFAULT_MESSAGES, ...options.messages };
     this._state = options.initialState ?? EMPTY_STATE;
@@ -123,9 +132,18 @@ export class ChatModel implements IDisposable {
       question: text,
       write: 'browser'
     };
-    const model = this._modelName().trim();
+    const settings = this._turnSettings();
+    const model = settings.model.trim();
     if (model !== '') {
       body.model = model;
+    }
+    if (settings.maxFixAttempts >= 1 && settings.maxFixAttempts <= 10) {
+      body.max_fix_attempts = Math.floor(settings.maxFixAttempts);
+    }
+    // The server reads the notebook as the browser has it, unsaved edits included.
+    const cells = this._writer.cells(path);
+    if (cells) {
+      body.cells = cells;
     }
 
     this._sending = true;
@@ -217,8 +235,12 @@ export class ChatModel implements IDisposable {
   }
 
   private _insertCell(event: Extract<TurnEvent, { type: 'cell' }>): void {
-    const result = this._writer.appendCell(this._turnPath, event.cell);
-    if (result === 'inserted') {
+    const result = this._writer.appendCell(
+      this._turnPath,
+      event.cell,
+      event.replaces
+    );
+    if (result === 'inserted' || result === 'replaced') {
       this._inserted += 1;
     } else if (result === 'not-open' && !this._reportedClosed) {
       this._reportedClosed = true;
@@ -364,7 +386,7 @@ export class ChatModel implements IDisposable {
   private readonly _notebookPath: () => string;
   private readonly _writer: INotebookWriter;
   private readonly _settings: ServerConnection.ISettings;
-  private readonly _modelName: () => string;
+  private readonly _turnSettings: () => ITurnSettings;
   private readonly _delays: readonly number[];
   private readonly _messages: IChatModelMessages;
   private readonly _stateChanged = new Signal<this, IChatState>(this);

@@ -7,15 +7,25 @@
 
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
-import type { TurnCell } from './types';
+import type { INotebookCell, TurnCell } from './types';
 
 /** What happened to a cell handed to `appendCell`. */
-export type AppendResult = 'inserted' | 'duplicate' | 'not-open';
+export type AppendResult = 'inserted' | 'replaced' | 'duplicate' | 'not-open';
 
 /** The part of the notebook writer the chat model needs (fakeable in tests). */
 export interface INotebookWriter {
-  /** Append `cell` to the notebook open at `path`, unless a cell with its id is there. */
-  appendCell(path: string, cell: TurnCell): AppendResult;
+  /**
+   * Add `cell` to the notebook open at `path`: in place of the cell whose id
+   * is `replaces` when there is one, else at the end; nothing when a cell
+   * with its id is already there.
+   */
+  appendCell(
+    path: string,
+    cell: TurnCell,
+    replaces?: string | null
+  ): AppendResult;
+  /** The cells of the notebook open at `path`, edits included; null when not open. */
+  cells(path: string): INotebookCell[] | null;
   /** Save the notebook open at `path`; resolves false when it is not open. */
   save(path: string): Promise<boolean>;
 }
@@ -35,18 +45,39 @@ export function findNotebook(
 export class NotebookWriter implements INotebookWriter {
   constructor(private readonly _tracker: INotebookTracker) {}
 
-  appendCell(path: string, cell: TurnCell): AppendResult {
-    const panel = findNotebook(this._tracker, path);
-    const shared = panel?.model?.sharedModel;
-    if (!panel || !shared) {
+  appendCell(
+    path: string,
+    cell: TurnCell,
+    replaces?: string | null
+  ): AppendResult {
+    const shared = findNotebook(this._tracker, path)?.model?.sharedModel;
+    if (!shared) {
       return 'not-open';
     }
     // A replay after a reconnect repeats cells already inserted.
     if (shared.cells.some(existing => existing.id === cell.id)) {
       return 'duplicate';
     }
-    shared.insertCell(shared.cells.length, cell);
-    return 'inserted';
+    const index = replaces
+      ? shared.cells.findIndex(existing => existing.id === replaces)
+      : -1;
+    if (index === -1) {
+      shared.insertCell(shared.cells.length, cell);
+      return 'inserted';
+    }
+    shared.transact(() => {
+      shared.deleteCell(index);
+      shared.insertCell(index, cell);
+    });
+    return 'replaced';
+  }
+
+  cells(path: string): INotebookCell[] | null {
+    const model = findNotebook(this._tracker, path)?.model;
+    if (!model) {
+      return null;
+    }
+    return model.sharedModel.toJSON().cells as INotebookCell[];
   }
 
   async save(path: string): Promise<boolean> {

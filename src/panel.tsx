@@ -13,7 +13,7 @@ import { chatIcon } from './icons';
 import { MessageList } from './messages';
 import type { ChatModel } from './model';
 import { isRunning, statusText } from './reducer';
-import type { IStatus } from './types';
+import type { IStatus, IUsageEvent } from './types';
 
 /** The DOM id of the sidebar (also used to activate it). */
 export const PANEL_ID = 'jp-NbChat-panel';
@@ -221,7 +221,7 @@ function Conversation(props: {
   const status = model.sending
     ? trans.__('Sending…')
     : running
-      ? statusText(state.turn!.phase, trans)
+      ? statusText(state.turn!, trans)
       : '';
 
   return (
@@ -243,6 +243,11 @@ function Conversation(props: {
       <div className="jp-NbChat-status" role="status" aria-live="polite">
         {status}
       </div>
+      {state.turn?.usage && (
+        <div className="jp-NbChat-usage">
+          {usageText(state.turn.usage, trans)}
+        </div>
+      )}
       <form
         className="jp-NbChat-input"
         onSubmit={event => {
@@ -283,4 +288,22 @@ function Conversation(props: {
       </form>
     </div>
   );
+}
+
+/** "1,234 tokens in, 56 out · about $0.0123" for a turn's usage. */
+function usageText(usage: IUsageEvent, trans: TranslationBundle): string {
+  const tokensIn =
+    usage.input_tokens +
+    usage.cache_read_input_tokens +
+    usage.cache_creation_input_tokens;
+  const tokens = trans.__(
+    '%1 tokens in, %2 out',
+    tokensIn.toLocaleString(),
+    usage.output_tokens.toLocaleString()
+  );
+  if (typeof usage.cost_usd !== 'number') {
+    return tokens;
+  }
+  const cost = trans.__('about $%1', usage.cost_usd.toFixed(4));
+  return `${tokens} · ${cost}`;
 }

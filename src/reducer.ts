@@ -14,12 +14,12 @@ import type {
   FinishedStatus,
   ICellTag,
   IUsageEvent,
+  ServerPhase,
   TurnEvent
 } from './types';
 
 /** What the running turn is doing now; drives the status line. */
-export type TurnPhase =
-  'idle' | 'thinking' | 'writing-code' | 'running-cell' | 'answering';
+export type TurnPhase = 'idle' | ServerPhase;
 
 /** How far a tool call's code has got. */
 export type CodeState = 'writing' | 'running' | 'done';
@@ -60,6 +60,10 @@ export interface ICellItem extends IItemBase {
   preview: string;
   /** The cell raised an error. */
   failed: boolean;
+  /** Id of the failed cell this fixed one took the place of. */
+  replaces: string | null;
+  /** A fixed cell took this one's place in the notebook. */
+  replaced: boolean;
 }
 
 /** Claude's final answer (markdown). */
@@ -96,6 +100,10 @@ export interface ITurnState {
   /** Highest `seq` applied; a reconnect asks for `after=lastSeq`. */
   lastSeq: number;
   phase: TurnPhase;
+  /** While fixing: attempt k of at most n (from `phase` events). */
+  attempt: { attempt: number; max: number | null } | null;
+  /** The server sends `phase` events: stop inferring the phase from others. */
+  phased: boolean;
   /** Set by `turn_finished`. */
   finished: FinishedStatus | null;
   /** Ids of the cells already received (replays are skipped). */
@@ -137,6 +145,8 @@ export function startTurn(
       turnId,
       lastSeq: 0,
       phase: 'thinking',
+      attempt: null,
+      phased: false,
       finished: null,
       cellIds: [],
       ranCode: false,
@@ -174,7 +184,7 @@ export function finishTurn(
   }
   return {
     items: settleCode(state.items, state.turn.turnId),
-    turn: { ...state.turn, phase: 'idle', finished: status }
+    turn: { ...state.turn, phase: 'idle', attempt: null, finished: status }
   };
 }
 
@@ -197,6 +207,9 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
     lastSeq: event.seq,
     phase: nextPhase(turn, event)
   };
+  if (next.phase !== 'fixing') {
+    next.attempt = null;
+  }
 
   switch (event.type) {
     case 'turn_started':
@@ -229,12 +242,31 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
       break;
     }
 
+    case 'phase':
+      next = {
+        ...next,
+        phased: true,
+        attempt:
+          event.phase === 'fixing' && typeof event.attempt === 'number'
+            ? { attempt: event.attempt, max: event.max_attempts ?? null }
+            : null
+      };
+      break;
+
     case 'cell': {
       const cellId = event.cell.id;
       if (next.cellIds.includes(cellId)) {
         break;
       }
       next = { ...next, cellIds: [...next.cellIds, cellId] };
+      const replaces = event.replaces ?? null;
+      if (replaces) {
+        items = items.map(i =>
+          i.kind === 'cell' && i.cellId === replaces
+            ? { ...i, replaced: true }
+            : i
+        );
+      }
       if (event.role === 'code') {
         next = { ...next, ranCode: true };
         const toolUseId = cellTag(event.cell)?.tool_use_id;
@@ -256,7 +288,9 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
             cellId,
             executionCount: executionCount(event.cell),
             preview: outputPreview(event.cell),
-            failed: hasError(event.cell)
+            failed: hasError(event.cell),
+            replaces,
+            replaced: false
           }
         ];
       }
@@ -305,36 +339,60 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
 
 /** The phase after `event`, given the turn before it. */
 export function nextPhase(turn: ITurnState, event: TurnEvent): TurnPhase {
+  if (event.type === 'phase') {
+    return event.phase;
+  }
+  if (event.type === 'turn_finished') {
+    return 'idle';
+  }
+  if (turn.phased) {
+    // The server says what it does; other events do not change the phase.
+    return turn.phase;
+  }
+  // Older servers: infer the phase from the stream.
   switch (event.type) {
     case 'turn_started':
       return 'thinking';
     case 'text_delta':
       return turn.ranCode ? 'answering' : 'thinking';
     case 'code_delta':
-      return 'writing-code';
+      return 'writing_code';
     case 'cell_running':
-      return 'running-cell';
+      return 'running';
     case 'cell':
       // Claude reads the outputs next.
       return event.role === 'code' ? 'thinking' : turn.phase;
     case 'answer':
       return 'answering';
-    case 'turn_finished':
-      return 'idle';
     default:
       return turn.phase;
   }
 }
 
-/** The status line for a phase ('' when idle). */
-export function statusText(phase: TurnPhase, trans: TranslationBundle): string {
-  switch (phase) {
+/** The status line of a turn ('' when idle). */
+export function statusText(
+  turn: Pick<ITurnState, 'phase' | 'attempt'>,
+  trans: TranslationBundle
+): string {
+  switch (turn.phase) {
     case 'thinking':
       return trans.__('Thinking…');
-    case 'writing-code':
+    case 'writing_code':
       return trans.__('Writing code…');
-    case 'running-cell':
+    case 'running':
       return trans.__('Running cell…');
+    case 'fixing':
+      if (turn.attempt === null) {
+        return trans.__('Fixing the code…');
+      }
+      if (turn.attempt.max === null) {
+        return trans.__('Fixing the code (attempt %1)…', turn.attempt.attempt);
+      }
+      return trans.__(
+        'Fixing the code (attempt %1 of %2)…',
+        turn.attempt.attempt,
+        turn.attempt.max
+      );
     case 'answering':
       return trans.__('Writing the answer…');
     default:
@@ -396,7 +454,9 @@ export function stateFromCells(
         cellId: cell.id ?? key,
         executionCount: executionCount(cell),
         preview: outputPreview(cell),
-        failed: hasError(cell)
+        failed: hasError(cell),
+        replaces: null,
+        replaced: false
       });
     }
   });

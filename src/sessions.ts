@@ -7,7 +7,7 @@ import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import type { ServerConnection } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 
-import { ChatModel, IChatModelMessages } from './model';
+import { ChatModel, IChatModelMessages, ITurnSettings } from './model';
 import type { INotebookWriter } from './notebook';
 import type { ChatPanel } from './panel';
 import { stateFromCells } from './reducer';
@@ -18,8 +18,8 @@ export interface INotebookChatsOptions {
   panel: ChatPanel;
   writer: INotebookWriter;
   serverSettings: ServerConnection.ISettings;
-  /** The model override from the settings registry ('' = server default). */
-  modelName: () => string;
+  /** The person's settings, read at send time. */
+  turnSettings: () => ITurnSettings;
   messages: Partial<IChatModelMessages>;
 }
 
@@ -44,12 +44,12 @@ export class NotebookChats implements IDisposable {
     if (chat) {
       return chat;
     }
-    const { writer, serverSettings, modelName, messages } = this._options;
+    const { writer, serverSettings, turnSettings, messages } = this._options;
     const created = new ChatModel({
       notebookPath: () => notebook.context.path,
       writer,
       serverSettings,
-      modelName,
+      turnSettings,
       messages
     });
     chat = created;

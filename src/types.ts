@@ -20,6 +20,16 @@ export interface IStatus {
 /** Who inserts the turn's cells into the notebook. */
 export type WriteMode = 'browser' | 'server';
 
+/** A notebook cell as the browser has it (nbformat v4 cell JSON). */
+export interface INotebookCell {
+  id?: string;
+  cell_type: 'code' | 'markdown' | 'raw';
+  source: string | string[];
+  outputs?: nbformat.IOutput[];
+  execution_count?: number | null;
+  metadata?: Partial<nbformat.ICellMetadata>;
+}
+
 /** Body of `POST nbchat/turns`. */
 export interface ITurnRequest {
   /** Relative to the server root, ends in `.ipynb`. */
@@ -30,6 +40,10 @@ export interface ITurnRequest {
   model?: string;
   /** Default "browser". */
   write?: WriteMode;
+  /** The notebook's cells as the browser has them now; absent: the saved file. */
+  cells?: INotebookCell[];
+  /** 1..10, from the settings registry; absent: the server's default. */
+  max_fix_attempts?: number;
 }
 
 /** Answer of `POST nbchat/turns` (status 201). */
@@ -115,10 +129,25 @@ export interface ICellRunningEvent extends IEventBase {
   code: string;
 }
 
+/** What the turn is doing, as the server names it. */
+export type ServerPhase =
+  'thinking' | 'writing_code' | 'running' | 'fixing' | 'answering';
+
+export interface IPhaseEvent extends IEventBase {
+  type: 'phase';
+  phase: ServerPhase;
+  /** While fixing: this attempt (1-based) … */
+  attempt?: number | null;
+  /** … out of at most this many. */
+  max_attempts?: number | null;
+}
+
 export interface ICellEvent extends IEventBase {
   type: 'cell';
   cell: TurnCell;
   role: CellRole;
+  /** Id of an inserted (failed) cell this fixed cell takes the place of. */
+  replaces?: string | null;
 }
 
 export interface IAnswerEvent extends IEventBase {
@@ -133,6 +162,8 @@ export interface IUsageEvent extends IEventBase {
   output_tokens: number;
   cache_read_input_tokens: number;
   cache_creation_input_tokens: number;
+  /** Estimated from the model's list price; null when unknown. */
+  cost_usd?: number | null;
 }
 
 export interface IErrorEvent extends IEventBase {
@@ -152,6 +183,7 @@ export type TurnEvent =
   | ITextDeltaEvent
   | ICodeDeltaEvent
   | ICellRunningEvent
+  | IPhaseEvent
   | ICellEvent
   | IAnswerEvent
   | IUsageEvent

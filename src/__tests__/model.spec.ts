@@ -2,8 +2,8 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { ChatModel } from '../model';
 import type { AppendResult, INotebookWriter } from '../notebook';
-import type { TurnCell, TurnEvent } from '../types';
-import { events, PATH, TURN } from './fixtures';
+import type { INotebookCell, TurnCell, TurnEvent } from '../types';
+import { cell, events, PATH, TURN } from './fixtures';
 
 /** A WebSocket the test drives by hand. */
 class FakeSocket {
@@ -39,20 +39,35 @@ class FakeSocket {
 
 /** Records cells like a notebook would, deduplicating by id. */
 class FakeWriter implements INotebookWriter {
-  cells: TurnCell[] = [];
+  inserted: TurnCell[] = [];
   saves = 0;
   open = true;
 
-  appendCell(path: string, cell: TurnCell): AppendResult {
+  appendCell(
+    path: string,
+    cell: TurnCell,
+    replaces?: string | null
+  ): AppendResult {
     expect(path).toBe(PATH);
     if (!this.open) {
       return 'not-open';
     }
-    if (this.cells.some(c => c.id === cell.id)) {
+    if (this.inserted.some(c => c.id === cell.id)) {
       return 'duplicate';
     }
-    this.cells.push(cell);
+    const index = this.inserted.findIndex(c => c.id === replaces);
+    if (index !== -1) {
+      this.inserted[index] = cell;
+      return 'replaced';
+    }
+    this.inserted.push(cell);
     return 'inserted';
+  }
+
+  cells(path: string): INotebookCell[] | null {
+    return this.open
+      ? [{ cell_type: 'code', source: 'df = load()', id: 'mine' }]
+      : null;
   }
 
   async save(): Promise<boolean> {
@@ -70,7 +85,7 @@ interface IRecorded {
 function setup(
   answer: (req: IRecorded) => Response = () =>
     new Response(JSON.stringify({ turn_id: TURN }), { status: 201 }),
-  modelName = ''
+  settings = { model: '', maxFixAttempts: 0 }
 ) {
   const requests: IRecorded[] = [];
   const fetch = async (input: Request) => {
@@ -96,7 +111,7 @@ function setup(
     notebookPath: () => PATH,
     writer,
     serverSettings,
-    modelName: () => modelName,
+    turnSettings: () => settings,
     reconnectDelays: [0, 0, 0]
   });
   return { model, writer, requests };
@@ -110,7 +125,10 @@ beforeEach(() => {
 
 describe('ChatModel.send', () => {
   it('posts the turn request and follows its events', async () => {
-    const { model, requests } = setup(undefined, 'claude-test');
+    const { model, requests } = setup(undefined, {
+      model: 'claude-test',
+      maxFixAttempts: 2
+    });
     expect(await model.send('  What is six times seven? ')).toBe(true);
 
     expect(requests).toHaveLength(1);
@@ -122,7 +140,9 @@ describe('ChatModel.send', () => {
       notebook_path: PATH,
       question: 'What is six times seven?',
       write: 'browser',
-      model: 'claude-test'
+      model: 'claude-test',
+      max_fix_attempts: 2,
+      cells: [{ cell_type: 'code', source: 'df = load()', id: 'mine' }]
     });
     expect(FakeSocket.instances.map(s => s.url)).toEqual([
       `ws://localhost:8888/lab-base/nbchat/turns/${TURN}/events?after=0`
@@ -130,10 +150,11 @@ describe('ChatModel.send', () => {
     expect(model.busy).toBe(true);
   });
 
-  it('omits an empty model override', async () => {
+  it('omits the server-default settings', async () => {
     const { model, requests } = setup();
     await model.send('q');
     expect(requests[0].body).not.toHaveProperty('model');
+    expect(requests[0].body).not.toHaveProperty('max_fix_attempts');
   });
 
   it("shows the server's message and refuses on an HTTP error", async () => {
@@ -165,7 +186,7 @@ describe('ChatModel events', () => {
     socket.send(events());
     await tick();
 
-    expect(writer.cells.map(c => c.id)).toEqual([
+    expect(writer.inserted.map(c => c.id)).toEqual([
       'cell-q',
       'cell-code-1',
       'cell-a'
@@ -191,7 +212,7 @@ describe('ChatModel events', () => {
     FakeSocket.instances[1].send(all);
     await tick();
 
-    expect(writer.cells.map(c => c.id)).toEqual([
+    expect(writer.inserted.map(c => c.id)).toEqual([
       'cell-q',
       'cell-code-1',
       'cell-a'
@@ -237,6 +258,36 @@ describe('ChatModel events', () => {
     const errors = model.state.items.filter(i => i.kind === 'error');
     expect(errors).toHaveLength(1);
     expect(writer.saves).toBe(0);
+  });
+});
+
+describe('ChatModel fixed cells', () => {
+  it('puts a fixed cell in place of the failed one, once', async () => {
+    const { model, writer } = setup();
+    await model.send('q');
+    const socket = FakeSocket.instances[0];
+    const fix: TurnEvent[] = [
+      {
+        seq: 1,
+        turn_id: TURN,
+        type: 'cell',
+        role: 'code',
+        cell: cell('bad', 'code')
+      },
+      {
+        seq: 2,
+        turn_id: TURN,
+        type: 'cell',
+        role: 'code',
+        cell: cell('good', 'code'),
+        replaces: 'bad'
+      },
+      { seq: 3, turn_id: TURN, type: 'turn_finished', status: 'done' }
+    ];
+    socket.send(fix);
+    await tick();
+    expect(writer.inserted.map(c => c.id)).toEqual(['good']);
+    expect(writer.saves).toBe(1);
   });
 });
 

@@ -11,7 +11,7 @@ import {
   statusText
 } from '../reducer';
 import type { TurnEvent } from '../types';
-import { events, TURN } from './fixtures';
+import { cell, events, TURN } from './fixtures';
 
 const trans = nullTranslator.load('jupyter_nbchat');
 
@@ -184,10 +184,10 @@ describe('applyEvent', () => {
 describe('statusText', () => {
   it('follows the turn event by event', () => {
     let state = startTurn(EMPTY_STATE, TURN, 'q');
-    const lines = [statusText(state.turn!.phase, trans)];
+    const lines = [statusText(state.turn!, trans)];
     for (const event of events()) {
       state = applyEvent(state, event);
-      lines.push(statusText(state.turn!.phase, trans));
+      lines.push(statusText(state.turn!, trans));
     }
     expect(lines).toEqual([
       'Thinking…', // sent
@@ -202,6 +202,89 @@ describe('statusText', () => {
       'Writing the answer…', // cell (answer)
       'Writing the answer…', // usage
       '' // turn_finished
+    ]);
+  });
+});
+
+describe('phase events', () => {
+  const phase = (seq: number, extra: Record<string, unknown>): TurnEvent =>
+    ({ seq, turn_id: TURN, type: 'phase', ...extra }) as TurnEvent;
+
+  it('drive the status line once the server sends them', () => {
+    let state = startTurn(EMPTY_STATE, TURN, 'q');
+    const seen: string[] = [];
+    const step = (event: TurnEvent) => {
+      state = applyEvent(state, event);
+      seen.push(statusText(state.turn!, trans));
+    };
+    step(phase(1, { phase: 'writing_code' }));
+    // Other events no longer move the phase.
+    step({ seq: 2, turn_id: TURN, type: 'text_delta', text: 'hm' });
+    step(phase(3, { phase: 'running' }));
+    step(phase(4, { phase: 'fixing', attempt: 1, max_attempts: 3 }));
+    step({
+      seq: 5,
+      turn_id: TURN,
+      type: 'code_delta',
+      tool_use_id: 't2',
+      code: 'x'
+    });
+    step(phase(6, { phase: 'fixing', attempt: 2, max_attempts: null }));
+    step(phase(7, { phase: 'fixing' }));
+    step(phase(8, { phase: 'answering' }));
+    step({ seq: 9, turn_id: TURN, type: 'turn_finished', status: 'done' });
+    expect(seen).toEqual([
+      'Writing code…',
+      'Writing code…',
+      'Running cell…',
+      'Fixing the code (attempt 1 of 3)…',
+      'Fixing the code (attempt 1 of 3)…',
+      'Fixing the code (attempt 2)…',
+      'Fixing the code…',
+      'Writing the answer…',
+      ''
+    ]);
+  });
+});
+
+describe('replacing cells', () => {
+  it('marks the failed cell replaced and shows the fix', () => {
+    const failed = cell('cell-bad', 'code', {
+      outputs: [
+        {
+          output_type: 'error',
+          ename: 'NameError',
+          evalue: "name 'y' is not defined",
+          traceback: []
+        }
+      ]
+    } as any);
+    const fixed = cell('cell-good', 'code');
+    const state = replay(startTurn(EMPTY_STATE, TURN, 'q'), [
+      { seq: 1, turn_id: TURN, type: 'cell', role: 'code', cell: failed },
+      {
+        seq: 2,
+        turn_id: TURN,
+        type: 'cell',
+        role: 'code',
+        cell: fixed,
+        replaces: 'cell-bad'
+      }
+    ]);
+    const cells = state.items.filter(i => i.kind === 'cell');
+    expect(cells).toEqual([
+      expect.objectContaining({
+        cellId: 'cell-bad',
+        failed: true,
+        replaced: true,
+        preview: "NameError: name 'y' is not defined"
+      }),
+      expect.objectContaining({
+        cellId: 'cell-good',
+        failed: false,
+        replaces: 'cell-bad',
+        replaced: false
+      })
     ]);
   });
 });
