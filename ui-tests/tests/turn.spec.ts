@@ -165,3 +165,61 @@ test('Stop ends a running turn', async ({ page, request }) => {
   await expect(chat.getByRole('button', { name: 'Send' })).toBeVisible();
   await expect(chat.locator('.jp-NbChat-status')).toHaveText('');
 });
+
+test('a fixed cell takes the place of the failed one', async ({
+  page,
+  request
+}) => {
+  await request.post(`${STANDIN}/_standin/script`, {
+    data: {
+      responses: [
+        {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'run_code',
+              input: { code: 'print(undefined_total)' }
+            }
+          ]
+        },
+        {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'run_code',
+              input: {
+                code: 'undefined_total = 5\nprint("total", undefined_total)'
+              }
+            }
+          ]
+        },
+        { content: [{ type: 'text', text: 'The total is 5.' }] }
+      ]
+    }
+  });
+  await page.notebook.createNew('fix.ipynb', { kernel: 'python3' });
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('nbchat:open');
+  });
+  const chat = page.locator('#jp-NbChat-panel');
+  await chat.getByLabel('Ask about your data').fill('What is the total?');
+  await chat.getByRole('button', { name: 'Send' }).click();
+
+  await expect(chat.locator('.jp-NbChat-answer')).toContainText(
+    'The total is 5.',
+    { timeout: 60_000 }
+  );
+  await expect(chat.locator('.jp-NbChat-cell.jp-mod-replaced')).toContainText(
+    'NameError'
+  );
+  await expect(chat.getByText(/Fixed cell \[\d+\] executed/)).toBeVisible();
+
+  const notebook = page.locator('.jp-NotebookPanel:visible .jp-Notebook');
+  await expect(
+    notebook.locator('.jp-CodeCell').filter({ hasText: 'total' })
+  ).toHaveCount(1);
+  await expect(notebook.locator('.jp-OutputArea-output')).toContainText([
+    'total 5'
+  ]);
+  await expect(notebook).not.toContainText('NameError');
+});
