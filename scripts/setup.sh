@@ -24,7 +24,7 @@ if ! python -c "import jupyter_nbchat._version" 2>/dev/null || [ "${NBCHAT_REINS
   python -m pip install -q -e ".[test]"
 fi
 # Link the labextension so `jlpm build` changes show up without reinstalling.
-jupyter labextension develop --overwrite . >/dev/null
+jupyter-builder develop --overwrite . >/dev/null
 
 jupyter server extension list 2>&1 | tee /tmp/nbchat-server-ext.txt | grep -E "jupyter_nbchat.*(enabled|OK)" >/dev/null \
   || { cat /tmp/nbchat-server-ext.txt >&2; echo "server extension jupyter_nbchat is not enabled" >&2; exit 1; }
