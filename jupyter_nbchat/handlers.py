@@ -19,7 +19,7 @@ from tornado import web, websocket
 
 from . import __version__
 from .errors import API_KEY_HELP, NbChatError
-from .models import Status, TurnCreated, TurnRequest
+from .models import Status, TurnCreated, TurnList, TurnRequest
 
 AUTH_RESOURCE = "nbchat"
 _TURN_ID = r"(?P<turn_id>[0-9a-f]{32})"
@@ -86,6 +86,14 @@ class StatusHandler(NbChatHandler):
 
 
 class TurnsHandler(NbChatHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """A reloaded panel finds the notebook's running turn here and follows it again."""
+        path = self.get_argument("notebook_path")
+        turns = [t.info() for t in self.nbchat.turns.turns.values() if t.request.notebook_path == path]
+        self.write_model(TurnList(turns=turns))
+
     @web.authenticated
     @authorized
     @nbchat_errors

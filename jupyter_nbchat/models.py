@@ -98,6 +98,12 @@ class TurnInfo(BaseModel):
     last_seq: int
 
 
+class TurnList(BaseModel):
+    """Turns of one notebook this server still remembers, oldest first."""
+
+    turns: list[TurnInfo]
+
+
 # --- Events: server -> panel. `seq` and `turn_id` are stamped by Turn.emit. ---
 
 

@@ -169,3 +169,14 @@ async def test_unknown_tool_is_reported_back_to_claude(nbchat, claude_standin, n
     result = claude_standin.requests[1]["body"]["messages"][-1]["content"][0]
     assert result["is_error"] is True and "no tool named 'delete_everything'" in result["content"]
     assert events[-1]["status"] == "done"
+
+
+async def test_a_reloaded_panel_finds_the_running_turn(nbchat, claude_standin, notebook_path):
+    claude_standin.script(claude_standin.code("import time; time.sleep(1)"), claude_standin.text("done"))
+    turn_id = await nbchat.start_turn(notebook_path, "slow")
+    listed = (await nbchat.get("turns", params={"notebook_path": notebook_path}))["turns"]
+    assert [(t["turn_id"], t["status"]) for t in listed] == [(turn_id, "running")]
+    assert (await nbchat.get("turns", params={"notebook_path": "other.ipynb"}))["turns"] == []
+    events = await nbchat.events(turn_id)
+    assert events[-1]["status"] == "done"
+    assert (await nbchat.get("turns", params={"notebook_path": notebook_path}))["turns"][0]["status"] == "done"

@@ -71,8 +71,8 @@ class NbChatClient:
         self._fetch = fetch
         self._ws_fetch = ws_fetch
 
-    async def get(self, *path: str) -> dict[str, Any]:
-        response = await self._fetch("nbchat", *path, method="GET")
+    async def get(self, *path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        response = await self._fetch("nbchat", *path, method="GET", params=params or {})
         return json.loads(response.body)
 
     async def post(self, *path: str, body: Any = None, raw: bytes | None = None) -> Any:
