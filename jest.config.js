@@ -26,6 +26,7 @@ module.exports = {
   collectCoverageFrom: ['src/**/*.{ts,tsx}', '!src/**/*.d.ts'],
   coverageReporters: ['lcov', 'text'],
   modulePathIgnorePatterns: [
+    '<rootDir>/.venv/',
     '<rootDir>/jupyter_nbchat/',
     '<rootDir>/ui-tests/'
   ],
