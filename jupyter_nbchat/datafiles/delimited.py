@@ -1,0 +1,468 @@
+"""Delimited text (CSV, TSV, semicolon, pipe): header, exact row count, schema and sample.
+
+The row count is exact without parsing fields. Rows end at newlines outside double quotes;
+whether a newline is inside quotes is the parity of the quote bytes before it (RFC 4180: an
+escaped quote "" flips twice). Each 1 MiB chunk is turned into bit masks with numpy (one bit
+per byte: quotes, newlines), a prefix-XOR over each 64-bit word gives "inside quotes", and the
+chunk is counted under both starting states, so chunks are independent and run on a small
+thread pool (numpy releases the GIL); a sequential pass stitches them together. Blank lines
+(which pandas skips) are counted from the same masks.
+
+Parity is right exactly when every quote opens or closes a field the way the csv module
+(and pandas) read it: an opening quote follows a delimiter, a line end or a quote, a closing
+one is followed by one. The same masks check that; a file with a stray quote (`5" pipe`), or
+one ending inside quotes, is counted instead with Python's csv module over the whole file
+(exact, about 20x slower). UTF-16/32 files are counted with the csv module directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import mmap
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .detect import (
+    Dialect,
+    Encoding,
+    HEAD_BYTES,
+    decode_head,
+    detect_encoding,
+    read_head,
+    sniff_dialect,
+)
+from .errors import UnreadableFile
+from .models import ColumnSchema, ContextLevel, TableSummary
+from .text import quote as _quote
+
+csv.field_size_limit(2**31 - 1)  # a header cell may be long; the default 128 KiB raises
+
+MAX_HEAD_BYTES = 64 << 20
+
+
+@dataclass
+class DelimitedInfo:
+    encoding: str
+    delimiter: str
+    table: TableSummary
+    notes: list[str] = field(default_factory=list)
+
+
+SUB = 15 << 16  # bytes classified at a time (960 KiB): they and their masks stay in the L2 cache
+TASK = 16 << 20  # bytes per thread-pool task
+QUOTE, LF, CR = 0x22, 0x0A, 0x0D
+
+
+@dataclass
+class _Chunk:
+    """Counts for SUB bytes under both states at their start (index 0: outside quotes)."""
+
+    rows: tuple[int, int]  # newlines ending a row
+    blank: tuple[int, int]  # of those, the ends of blank lines
+    stray: tuple[bool, bool]  # a quote opens a field where the csv module reads a character
+    flips: int  # parity of the quotes in the chunk
+    head: bytes  # first two bytes
+    tail: bytes  # last two bytes
+
+
+@dataclass
+class Count:
+    records: int  # non-blank records, header included
+    multiline: int  # newlines inside quoted fields
+    exact_by: str  # "scan" or "csv module"
+
+
+_SHIFTS = tuple(np.uint64(s) for s in (1, 2, 4, 8, 16, 32))
+_U1, _U63 = np.uint64(1), np.uint64(63)
+_local = threading.local()
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _scan_pool() -> ThreadPoolExecutor:
+    """Threads for scan tasks only (leaf tasks that never wait on the pool: no deadlock)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 2)), thread_name_prefix="nbchat-scan")
+        return _pool
+
+
+class _Scratch:
+    """Per-thread buffers, allocated once: scanning allocates (almost) nothing."""
+
+    def __init__(self, sub: int) -> None:
+        self.sub = sub
+        self.buf = bytearray(sub + 64)
+        self.view = memoryview(self.buf)
+        self.bytes = np.frombuffer(self.buf, np.uint8)
+        self.eq = np.empty(sub + 64, np.bool_)
+        words = (sub + 63) // 64
+        self.n, self.q, self.d, self.r, self.ins, self.t1, self.t2, self.t3 = (
+            np.zeros(words, np.uint64) for _ in range(8)
+        )
+        self.counts = np.zeros(words, np.uint8)
+
+
+def _scratch() -> _Scratch:
+    scratch = getattr(_local, "scratch", None)
+    if scratch is None or scratch.sub != SUB:
+        scratch = _local.scratch = _Scratch(SUB)
+    return scratch
+
+
+def _pack(a: np.ndarray, byte: int, eq: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`out` = one bit per byte of `a` where a == byte (little-endian within 64-bit words)."""
+    np.equal(a, byte, out=eq[: a.size])
+    out[:] = np.packbits(eq[: a.size], bitorder="little").view("<u8")
+    return out
+
+
+def _later(words: np.ndarray, by: int, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """Bit i set where bit i-`by` was set (across words; nothing moves in at the start)."""
+    np.left_shift(words, np.uint64(by), out=out)
+    np.right_shift(words[:-1], np.uint64(64 - by), out=tmp[1:])
+    out[1:] |= tmp[1:]
+    return out
+
+
+def _popcount(words: np.ndarray, counts: np.ndarray) -> int:
+    np.bitwise_count(words, out=counts)
+    return int(counts.sum(dtype=np.int64))
+
+
+def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, has_cr: bool, newline: int, delimiter: int) -> _Chunk:
+    """Counts for the first `got` bytes of `a` (zero-padded to a multiple of 64 bytes)."""
+    w = a.size // 64
+    n = _pack(a, newline, sc.eq, sc.n[:w])
+    q = _pack(a, QUOTE, sc.eq, sc.q[:w])
+    r = _pack(a, CR, sc.eq, sc.r[:w]) if has_cr and newline == LF else None
+    ins, t1, t2, t3, c1 = sc.ins[:w], sc.t1[:w], sc.t2[:w], sc.t3[:w], sc.counts[:w]
+    # Inside quotes, for a chunk starting outside: prefix XOR of the quote bits within each
+    # word (bit 63 is then the word's parity), flipped in words after an odd number of quotes.
+    np.copyto(ins, q)
+    for s in _SHIFTS:
+        np.left_shift(ins, s, out=t1)
+        ins ^= t1
+    np.right_shift(ins, _U63, out=t1)
+    np.bitwise_xor.accumulate(t1, out=t2)
+    flips = int(t2[-1])
+    t1[0] = 0
+    t1[1:] = t2[:-1]
+    np.negative(t1, out=t1)
+    ins ^= t1
+    total = _popcount(n, c1)
+    np.bitwise_and(n, ins, out=t1)
+    in_rows = _popcount(t1, c1)
+    blank_total = blank_in = 0
+    after = _later(n, 1, t1, t2)
+    if r is not None:  # CR LF CR LF: a blank line too
+        crlf = _later(r, 1, t2, t3)
+        crlf &= _later(n, 2, sc.d[:w], t3)
+        after |= crlf
+    after &= n
+    if after.any():
+        blank_total = _popcount(after, c1)
+        after &= ins
+        blank_in = _popcount(after, c1)
+    stray = (False, False)
+    if flips or q.any():
+        # An opening quote must follow a delimiter, a line end or a quote (a "" escape);
+        # otherwise the csv module and pandas read it as a character, not as a quote.
+        d = _pack(a, delimiter, sc.eq, sc.d[:w])
+        d |= n
+        d |= q
+        if r is not None:
+            d |= r
+        ok = _later(d, 1, t1, t2)
+        ok[0] |= _U1  # the first byte's neighbour is checked when stitching
+        np.invert(ok, out=ok)
+        ok &= q  # quotes after some other character
+        if ok.any():
+            np.bitwise_and(ok, ins, out=t2)
+            stray = (bool(t2.any()), bool((ok ^ t2).any()))
+    out_rows = total - in_rows
+    return _Chunk(
+        (out_rows, in_rows),
+        (blank_total - blank_in, blank_in),
+        stray,
+        flips,
+        a[: min(2, got)].tobytes(),
+        a[max(0, got - 2) : got].tobytes(),
+    )
+
+
+def _scan_task(fd: int, offset: int, length: int, newline: int, delimiter: int) -> list[_Chunk]:
+    """Counts for each SUB-byte piece of `length` bytes at `offset`, read through a memory map.
+
+    Mapping instead of reading saves copying every byte out of the page cache (a third of
+    the time). A file truncated while mapped raises SIGBUS, which is why scans run in a
+    worker process (see cache.py), never in the server's own.
+    """
+    sc = _scratch()
+    base = offset - offset % mmap.ALLOCATIONGRANULARITY
+    chunks = []
+    with mmap.mmap(fd, length + offset - base, access=mmap.ACCESS_READ, offset=base) as mapped:
+        if hasattr(mapped, "madvise"):
+            mapped.madvise(mmap.MADV_SEQUENTIAL)
+        data = np.frombuffer(mapped, np.uint8, count=length, offset=offset - base)
+        try:
+            for start in range(0, length, SUB):
+                piece = data[start : start + SUB]
+                got = piece.size
+                has_cr = mapped.find(b"\r", offset - base + start, offset - base + start + got) >= 0
+                if got % 64:
+                    padded = (got + 63) // 64 * 64
+                    sc.bytes[:got] = piece
+                    sc.bytes[got:padded] = 0
+                    piece = sc.bytes[:padded]
+                chunks.append(_chunk_stats(sc, piece, got, has_cr, newline, delimiter))
+        finally:
+            del data, piece  # no view may outlive the map
+    return chunks
+
+
+def count_records(path: str, start: int, enc: Encoding, delimiter: str, newline: int = LF) -> Count:
+    """Exact number of non-blank records from byte `start` (after any BOM) to the end."""
+    size = os.path.getsize(path)
+    if size <= start:
+        return Count(0, 0, "scan")
+    delim = ord(delimiter)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        offsets = range(start, size, TASK)
+        tasks = _scan_pool().map(lambda off: _scan_task(fd, off, min(TASK, size - off), newline, delim), offsets)
+        chunks = [chunk for task in tasks for chunk in task]
+    finally:
+        os.close(fd)
+    edges = {delim, LF, CR, QUOTE}
+    records = blanks = multiline = 0
+    inside = 0
+    prev = bytes([newline, newline])  # the start of the file counts as after a line end
+    for chunk in chunks:
+        records += chunk.rows[inside]
+        blanks += chunk.blank[inside]
+        multiline += chunk.rows[1 - inside]
+        if chunk.stray[inside] or _stray_at_boundary(prev, chunk.head, inside, edges):
+            return Count(_count_with_csv(path, enc, delimiter), multiline, "csv module")
+        if not inside:
+            blanks += _blank_at_boundary(prev, chunk.head, newline)
+        inside ^= chunk.flips
+        prev = (prev + chunk.tail)[-2:]
+    if inside:  # the file ends inside quotes: not RFC 4180, let the csv module decide
+        return Count(_count_with_csv(path, enc, delimiter), multiline, "csv module")
+    if prev[-1] != newline:
+        records += 1  # the last line has no line end
+    return Count(records - blanks, multiline, "scan")
+
+
+def _stray_at_boundary(prev: bytes, head: bytes, inside: int, edges: set[int]) -> bool:
+    """The quote checks a chunk cannot make alone: its first byte, the previous one's last."""
+    if not head:
+        return False
+    if head[0] == QUOTE and not inside and prev[-1] not in edges:
+        return True  # opens a field in the middle of one
+    return prev[-1] == QUOTE and not inside and head[0] not in edges  # closed, then text follows
+
+
+def _blank_at_boundary(prev: bytes, head: bytes, newline: int) -> int:
+    """Blank lines a chunk's own masks cannot see: those ending in its first two bytes."""
+    if not head:
+        return 0
+    p1, p2 = prev[-1], prev[-2]
+    crlf = newline == LF
+    if head[0] == newline and (p1 == newline or (crlf and p1 == CR and p2 == newline)):
+        return 1
+    if crlf and len(head) > 1 and head[0] == CR and head[1] == newline and p1 == newline:
+        return 1
+    return 0
+
+
+def _count_with_csv(path: str, enc: Encoding, delimiter: str) -> int:
+    """Exact, slow (about 50 MB/s): Python's csv module over the decoded file."""
+    with open(path, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=enc.codec, errors="replace", newline="")
+        reader = csv.reader(text, delimiter=delimiter, quotechar='"', strict=False)
+        return sum(1 for row in reader if row)
+
+
+# --- names ---------------------------------------------------------------------------------
+
+
+def pandas_names(header: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Column names as pandas reads them, and notes: blank -> 'Unnamed: i'; repeats get '.1',
+    '.2' … skipping names the header already has, named columns before unnamed ones (the
+    rule of pandas' TextReader, which read_csv and read_excel share)."""
+    names = [h if h != "" else f"Unnamed: {i}" for i, h in enumerate(header)]
+    blank = [i for i, h in enumerate(header) if h == ""]
+    present = set(names)
+    counts: dict[str, int] = {}
+    blank_set = set(blank)
+    for i in [i for i in range(len(names)) if i not in blank_set] + blank:
+        col = old = names[i]
+        current = counts.get(col, 0)
+        while current > 0:
+            counts[old] = current + 1
+            col = f"{old}.{current}"
+            current = current + 1 if col in present else counts.get(col, 0)
+        names[i] = col
+        counts[col] = current + 1
+    deduped = names
+    notes = []
+    if blank:
+        shown = ", ".join(str(i + 1) for i in blank[:10]) + (" …" if len(blank) > 10 else "")
+        notes.append(f"{len(blank)} column(s) have no name (position {shown}); pandas calls them 'Unnamed: <i>'")
+    dupes = sorted({h for h in header if h != "" and header.count(h) > 1}) if len(header) < 5000 else _dupes(header)
+    if dupes:
+        shown = ", ".join(_quote(d) for d in dupes[:10]) + (" …" if len(dupes) > 10 else "")
+        notes.append(f"duplicate column names {shown}: pandas renames the repeats 'name.1', 'name.2' …")
+    return deduped, notes
+
+
+def _dupes(header: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
+    dupes: set[str] = set()
+    for h in header:
+        if h != "" and h in seen:
+            dupes.add(h)
+        seen.add(h)
+    return sorted(dupes)
+
+
+# --- the whole file ------------------------------------------------------------------------
+
+
+def inspect_delimited(
+    path: str, name: str, level: ContextLevel = "headers", sample_rows: int = 5, schema_rows: int = 100_000,
+    require_delimiter: bool = False,
+) -> DelimitedInfo | None:
+    """Summary of a delimited text file; None when `require_delimiter` and it has no columns."""
+    size = os.path.getsize(path)
+    if size == 0:
+        raise UnreadableFile(name, "the file is empty (0 bytes).")
+    head_size = HEAD_BYTES
+    while True:
+        head = read_head(path, head_size)
+        complete = len(head) == size
+        enc = detect_encoding(head, name)
+        text = decode_head(head, enc, complete)
+        if not text.strip(" \t\r\n\ufeff"):
+            if complete:
+                raise UnreadableFile(name, "the file has no header and no data (only blank lines).")
+        dialect = sniff_dialect(text.lstrip("\ufeff"), name, complete)
+        if complete or len(dialect.records) >= 2 or head_size >= MAX_HEAD_BYTES:
+            break
+        head_size *= 4
+    if not dialect.records:
+        raise UnreadableFile(name, "no header line was found in the first 64 MB.")
+    if require_delimiter and len(dialect.records[0]) < 2:
+        return None
+    header = dialect.records[0]
+    columns, notes = pandas_names(header)
+    notes = list(notes)
+    file_notes = list(enc.notes)
+    newline = _newline_of(text)
+    if enc.ascii_compatible:
+        count = count_records(path, enc.bom if enc.codec == "utf-8-sig" else 0, enc, dialect.delimiter, newline)
+    else:
+        count = Count(_count_with_csv(path, enc, dialect.delimiter), 0, "csv module")
+    rows = max(0, count.records - 1)
+    if rows == 0:
+        notes.append("header only: the file has no data rows")
+    if count.multiline:
+        notes.append(f"some quoted fields contain line breaks ({count.multiline} of them); "
+                     "each such row still counts once")
+    notes.extend(_ragged_notes(dialect, len(header)))
+    if dialect.delimiter != ",":
+        file_notes.append(f"fields are separated by {_delimiter_name(dialect.delimiter)}: read with sep={dialect.delimiter!r}")
+    if dialect.decimal_comma:
+        file_notes.append("numbers use a decimal comma: read with decimal=','")
+    table = TableSummary(
+        columns=columns[:20_000],
+        column_count=len(columns),
+        row_count=rows,
+        header_row=dialect.line_numbers[0],
+        notes=notes,
+    )
+    if level in ("schema", "sample"):
+        _add_schema(table, path, enc, dialect, level, sample_rows, schema_rows)
+    return DelimitedInfo(encoding=enc.codec, delimiter=dialect.delimiter, table=table, notes=file_notes)
+
+
+def _newline_of(text: str) -> int:
+    if "\n" in text or "\r" not in text:
+        return LF
+    return CR  # classic Mac line ends
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {";": "semicolons", "\t": "tabs", "|": "pipes", ",": "commas"}.get(delimiter, repr(delimiter))
+
+
+def _ragged_notes(dialect: Dialect, width: int) -> list[str]:
+    for record, line in zip(dialect.records[1:], dialect.line_numbers[1:]):
+        if len(record) != width:
+            more = len(record) > width
+            return [
+                f"rows have different numbers of fields: line {line} has {len(record)}, the header {width} "
+                f"(seen in the first {len(dialect.records)} rows). "
+                + ("pandas raises 'Error tokenizing data' on longer rows unless on_bad_lines='warn' or 'skip'"
+                   if more else "pandas fills the missing fields with NaN")
+            ]
+    return []
+
+
+def _add_schema(table: TableSummary, path: str, enc: Encoding, dialect: Dialect, level: ContextLevel,
+                sample_rows: int, schema_rows: int) -> None:
+    import pandas as pd
+
+    kwargs = dict(sep=dialect.delimiter, encoding=enc.codec, nrows=schema_rows, low_memory=False)
+    if dialect.decimal_comma:
+        kwargs["decimal"] = ","
+    try:
+        frame = pd.read_csv(path, **kwargs)
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
+        try:
+            frame = pd.read_csv(path, on_bad_lines="skip", encoding_errors="replace", **kwargs)
+            table.notes.append("dtypes and nulls were computed skipping malformed rows")
+        except Exception as err:  # noqa: BLE001 - the headers are still good
+            table.notes.append(f"dtypes could not be computed: {type(err).__name__}")
+            return
+    set_schema(table, frame, level, sample_rows)
+
+
+def set_schema(table: TableSummary, frame, level: ContextLevel, sample_rows: int) -> None:
+    """Fill dtypes, null counts and (sample level) the first rows from a pandas DataFrame."""
+    nulls = frame.isna().sum()
+    table.schema_rows = len(frame)
+    table.column_schema = [
+        ColumnSchema(name=str(col), dtype=str(frame[col].dtype) if not _dup(frame, col) else "mixed",
+                     nulls=int(nulls.iloc[i]))
+        for i, col in enumerate(frame.columns[:20_000])
+    ]
+    if level == "sample":
+        head = frame.head(max(0, sample_rows))
+        table.sample = [[_cell(v) for v in row] for row in head.itertuples(index=False, name=None)]
+
+
+def _dup(frame, col) -> bool:
+    return isinstance(frame[col], type(frame))
+
+
+def _cell(value, limit: int = 200) -> str | None:
+    import pandas as pd
+
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
