@@ -166,10 +166,13 @@ class EventsHandler(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, webso
 
 def route_table() -> list[tuple[str, type]]:
     """Routes relative to the server's base URL (ExtensionApp joins base_url)."""
+    from .datafiles.handlers import datafile_routes  # imports this module: import late
+
     return [
         (r"/nbchat/status", StatusHandler),
         (r"/nbchat/turns", TurnsHandler),
         (rf"/nbchat/turns/{_TURN_ID}", TurnHandler),
         (rf"/nbchat/turns/{_TURN_ID}/cancel", CancelHandler),
         (rf"/nbchat/turns/{_TURN_ID}/events", EventsHandler),
+        *datafile_routes(),
     ]

@@ -39,16 +39,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Limits:
-    max_upload_bytes: int = 50 * 1024 * 1024
+    max_upload_mb: float = 50.0
     max_files: int = 5
     default_level: ContextLevel = "headers"
     sample_rows: int = 5
     schema_rows: int = DEFAULT_SCHEMA_ROWS
 
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
     @classmethod
     def from_app(cls, app: Any) -> Limits:
         return cls(
-            max_upload_bytes=int(float(getattr(app, "max_upload_mb", 50.0)) * 1024 * 1024),
+            max_upload_mb=float(getattr(app, "max_upload_mb", 50.0)),
             max_files=int(getattr(app, "max_files_per_chat", 5)),
             default_level=getattr(app, "context_level", "headers"),
             sample_rows=int(getattr(app, "sample_rows", 5)),
@@ -222,7 +226,7 @@ class Upload:
         return self.service.limits.max_upload_bytes
 
     def too_large(self) -> FileTooLarge:
-        return FileTooLarge(self.name, self.limit / 1024 / 1024)
+        return FileTooLarge(self.name, self.service.limits.max_upload_mb)
 
     async def write(self, data: bytes) -> None:
         """Buffer `data`; write to disk off the loop a megabyte at a time. Raises past the limit."""

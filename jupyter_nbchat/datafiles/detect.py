@@ -123,10 +123,10 @@ def detect_encoding(head: bytes, name: str) -> Encoding:
     if nul and len(sample) >= 4:
         even_nul = sample[0::2].count(0) / max(1, len(sample[0::2]))
         odd_nul = sample[1::2].count(0) / max(1, len(sample[1::2]))
-        if odd_nul > 0.3 and even_nul < 0.05 and _decodes(sample, "utf-16-le"):
+        if odd_nul > 0.3 and even_nul < 0.05 and _looks_like_text(sample, "utf-16-le"):
             return Encoding("utf-16-le", 0, ascii_compatible=False,
                             notes=["UTF-16 (little-endian) text without a byte-order mark; read it with encoding='utf-16-le'"])
-        if even_nul > 0.3 and odd_nul < 0.05 and _decodes(sample, "utf-16-be"):
+        if even_nul > 0.3 and odd_nul < 0.05 and _looks_like_text(sample, "utf-16-be"):
             return Encoding("utf-16-be", 0, ascii_compatible=False,
                             notes=["UTF-16 (big-endian) text without a byte-order mark; read it with encoding='utf-16-be'"])
         raise UnreadableFile(name, _binary_reason(head))
@@ -148,6 +148,15 @@ def _decodes(data: bytes, codec: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _looks_like_text(sample: bytes, codec: str) -> bool:
+    """UTF-16 without a byte-order mark: it decodes, has line breaks and few control characters."""
+    if not _decodes(sample, codec):
+        return False
+    text = codecs.getincrementaldecoder(codec)(errors="replace").decode(sample, final=False)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
+    return "\n" in text and controls <= len(text) // 100
 
 
 def _control_ratio(sample: bytes) -> float:

@@ -64,7 +64,7 @@ class UploadHandler(NbChatHandler):
         length = self.request.headers.get("Content-Length")
         try:
             if length is not None and int(length) > limit:
-                raise FileTooLarge(name or "the file", limit / 1024 / 1024)
+                raise FileTooLarge(name or "the file", service.limits.max_upload_mb)
             self.upload = service.start_upload(folder, name)
         except NbChatError as err:
             raise web.HTTPError(err.status, str(err)) from None
