@@ -24,9 +24,29 @@ class NbChat(ExtensionApp):
     ).tag(config=True)
 
     executor = Enum(
-        ["kernel"],
-        default_value="kernel",
-        help="Where generated cells run: 'kernel' (the notebook's own Jupyter kernel).",
+        ["kernel", "e2b"],
+        help="Where generated cells run by default: 'e2b' (an E2B cloud sandbox; the default "
+        "when E2B_API_KEY is set) or 'kernel' (the notebook's own Jupyter kernel).",
+    ).tag(config=True)
+
+    e2b_api_key = Unicode(
+        help="E2B API key. Default: $E2B_API_KEY. Stays on the server, never logged."
+    ).tag(config=True)
+
+    e2b_template = Unicode(
+        "", help="E2B sandbox template; empty: the SDK's default code-interpreter template."
+    ).tag(config=True)
+
+    e2b_idle_timeout = Float(
+        1800.0, help="Seconds an unused E2B sandbox lives on; every use extends it."
+    ).tag(config=True)
+
+    e2b_cleanup_interval = Float(
+        300.0, help="Seconds between sweeps that close idle E2B sandboxes."
+    ).tag(config=True)
+
+    max_copy_back_mb = Float(
+        50.0, help="Largest file (MB) a cell may create that is copied back into the workspace."
     ).tag(config=True)
 
     anthropic_api_key = Unicode(
@@ -75,6 +95,14 @@ class NbChat(ExtensionApp):
     sample_rows = Int(5, help="Rows shown to Claude per table at the 'sample' level.").tag(
         config=True
     )
+
+    @default("e2b_api_key")
+    def _default_e2b_api_key(self) -> str:
+        return os.environ.get("E2B_API_KEY", "")
+
+    @default("executor")
+    def _default_executor(self) -> str:
+        return "e2b" if self.e2b_api_key else "kernel"
 
     @default("model")
     def _default_model(self) -> str:

@@ -11,7 +11,7 @@ import anthropic
 from jupyter_core.utils import ensure_async
 
 from . import notebook
-from .errors import NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound
+from .errors import ExecutorUnavailable, NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound
 from .execution import Executor, KernelExecutor
 from .models import NotebookCell, TurnRequest
 from .turn import Turn, TurnRunner, TurnSettings
@@ -45,6 +45,8 @@ class TurnRegistry:
 
     def executor_for(self, notebook_path: str) -> Executor:
         executor = self.executors.get(notebook_path)
+        if executor is None and self.app.executor == "e2b":
+            raise ExecutorUnavailable("The E2B executor is not available in this version; use --NbChat.executor=kernel.")
         if executor is None:
             executor = KernelExecutor(
                 kernel_manager=self.serverapp.kernel_manager,

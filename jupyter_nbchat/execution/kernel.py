@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from ..errors import ExecutorUnavailable, KernelDied
-from .base import ExecutionResult, Executor
+from .base import ExecutionResult, Executor, LocalFile, SyncReport
 from .outputs import OutputCollector, error_output
 
 #: How often a silent execution checks that the kernel is still alive.
@@ -163,6 +163,19 @@ class KernelExecutor(Executor):
             )
         except (KernelDied, asyncio.CancelledError):
             pass
+
+    async def sync_files(self, files: list[LocalFile]) -> SyncReport:
+        """The kernel runs next to the notebook: its files are already where the code looks."""
+        missing = [f.relative_path for f in files if not f.absolute_path.is_file()]
+        if missing:
+            raise ExecutorUnavailable(f"Attached file(s) not found next to the notebook: {', '.join(missing)}")
+        return SyncReport(unchanged=[f.relative_path for f in files])
+
+    async def restart(self) -> None:
+        await self.ensure_ready()
+        async with self._lock:
+            await self.kernel_manager.restart_kernel(self.kernel_id)
+            await self._client.wait_for_ready(timeout=60)
 
     async def interrupt(self) -> None:
         if self.kernel_id and self.kernel_id in self.kernel_manager:
