@@ -20,6 +20,7 @@ ErrorKind = Literal[
     "api_error",
     "network",
     "execution",
+    "data_file",
     "internal",
 ]
 
@@ -67,6 +68,13 @@ class TurnRequest(BaseModel):
     cells: list[NotebookCell] | None = Field(default=None, max_length=5_000)
     #: Most failed attempts per step before Claude must stop and explain.
     max_fix_attempts: int | None = Field(default=None, ge=1, le=10)
+    #: Attached data files, relative to the server root.
+    attachments: list[str] = Field(default_factory=list, max_length=100)
+    context_level: Literal["headers", "schema", "sample"] | None = None
+    #: Per-chat executor choice; None: the server's default.
+    executor: ExecutorName | None = None
+    #: The chat's E2B sandbox from the notebook's metadata, to reconnect after a restart.
+    sandbox_id: str | None = Field(default=None, max_length=200)
 
     @field_validator("question")
     @classmethod
@@ -153,6 +161,37 @@ class Phase(Event):
     phase: Literal["thinking", "writing_code", "running", "fixing", "answering"]
     attempt: int | None = None
     max_attempts: int | None = None
+
+
+class Manifest(Event):
+    """The attached files and the exact text Claude was told about them."""
+
+    type: Literal["manifest"] = "manifest"
+    files: list[dict[str, Any]]
+    prompt: str
+    level: str
+
+
+class ExecutorState(Event):
+    """Where this chat's cells run; `state` goes into the notebook's metadata.nbchat."""
+
+    type: Literal["executor_state"] = "executor_state"
+    executor: ExecutorName
+    state: dict[str, Any] = Field(default_factory=dict)
+
+
+class FilesChanged(Event):
+    """Files a cell created or changed; `path` is relative to the server root."""
+
+    type: Literal["files_changed"] = "files_changed"
+    files: list[dict[str, Any]]
+
+
+class Notice(Event):
+    """Something the person should know that is not an error (e.g. a sandbox was replaced)."""
+
+    type: Literal["notice"] = "notice"
+    text: str
 
 
 class Answer(Event):

@@ -31,7 +31,11 @@ from .models import (
     CodeDelta,
     ErrorEvent,
     Event,
+    ExecutorState,
+    FilesChanged,
+    Manifest,
     NotebookCell,
+    Notice,
     Phase,
     TextDelta,
     TurnFinished,
@@ -157,6 +161,8 @@ class TurnRunner:
         settings: TurnSettings,
         log: logging.Logger,
         cells: list[NotebookCell] | None = None,
+        ready: Awaitable[None] | None = None,
+        files: Any = None,
         before_finish: Callable[[Turn], Awaitable[None]] | None = None,
     ) -> None:
         self.turn = turn
@@ -165,6 +171,9 @@ class TurnRunner:
         self.settings = settings
         self.log = log
         self.cells = cells or []
+        #: Resolves when the executor is up and the attached files are available to it.
+        self.ready = ready
+        self.files = files  # datafiles.InspectResult or None
         self.before_finish = before_finish
         self.usage = Usage()
         self.fixes = FixLoop(settings.max_fix_attempts)
@@ -180,6 +189,14 @@ class TurnRunner:
             )
         )
         turn.emit(CellEvent(role="question", cell=notebook.question_cell(turn.id, turn.request.question)))
+        if self.files is not None:
+            turn.emit(
+                Manifest(
+                    files=[f.model_dump() for f in self.files.files],
+                    prompt=self.files.prompt,
+                    level=self.files.files[0].level if self.files.files else "headers",
+                )
+            )
         try:
             answer = await self._converse()
         except asyncio.CancelledError:
@@ -207,9 +224,14 @@ class TurnRunner:
 
     async def _converse(self) -> str:
         self.turn.emit(Phase(phase="thinking"))
-        system = context.system_blocks(prompts.system_prompt(await self._environment()))
+        system = context.system_blocks(
+            prompts.system_prompt(await self._environment()), self.files.prompt if self.files else ""
+        )
         history, person_cells = context.history_messages(self.cells)
-        variables = describe_variables(await list_variables(self.executor)) if self.cells else ""
+        variables = ""
+        if any(c.cell_type == "code" for c in self.cells):
+            await self._until_ready()
+            variables = describe_variables(await list_variables(self.executor))
         messages = history + [
             context.question_message(self.turn.request.question, person_cells=person_cells, variables=variables)
         ]
@@ -225,13 +247,33 @@ class TurnRunner:
             self.turn.emit(Phase(phase="thinking"))
         raise NbChatError("Claude kept asking to run code past the step limit.")
 
+    async def _until_ready(self) -> None:
+        """Wait for the executor (started with the turn, overlapping generation); say where it runs."""
+        if self.ready is not None:
+            ready, self.ready = self.ready, None
+            await asyncio.shield(ready)
+            self.turn.emit(ExecutorState(executor=self.executor.name, state=self.executor.state()))  # type: ignore[arg-type]
+
     async def _environment(self) -> str:
-        """Facts about the runtime, asked once per executor (the system prompt stays cacheable)."""
+        """Facts about the runtime, asked once per executor (the system prompt stays cacheable).
+
+        The local kernel answers at once. A sandbox may still be starting: rather than make
+        Claude wait for it, its facts are asked once it is up and used from the next turn.
+        """
         facts = getattr(self.executor, "environment_facts", None)
-        if facts is None:
-            facts = await environment(self.executor)
-            self.executor.environment_facts = facts  # type: ignore[attr-defined]
-        return prompts.describe_environment(self.executor.name, facts, self.settings.execution_timeout)
+        if facts is None and self.executor.name == "kernel":
+            await self._until_ready()
+            facts = self.executor.environment_facts = await environment(self.executor)  # type: ignore[attr-defined]
+        elif facts is None and self.ready is not None:
+            asyncio.ensure_future(self._learn_environment(self.ready))
+        return prompts.describe_environment(self.executor.name, facts or {}, self.settings.execution_timeout)
+
+    async def _learn_environment(self, ready: Awaitable[None]) -> None:
+        try:
+            await asyncio.shield(ready)
+            self.executor.environment_facts = await environment(self.executor)  # type: ignore[attr-defined]
+        except Exception:  # the turn itself reports executor failures
+            self.log.debug("nbchat: environment facts unavailable", exc_info=True)
 
     async def _stream(self, system: list[dict[str, Any]], messages: list[dict[str, Any]], *, allow_tools: bool) -> Any:
         """One Messages API call, streamed: prose and code go to the panel as written."""
@@ -304,8 +346,26 @@ class TurnRunner:
         else:
             self.turn.emit(Phase(phase="running"))
         self.turn.emit(CodeDelta(tool_use_id=call.id, code=code))
+        await self._until_ready()
         self.turn.emit(CellRunning(tool_use_id=call.id, code=code))
         result = await self.executor.run_cell(code, self.settings.execution_timeout)
+        for text in result.notices:
+            self.turn.emit(Notice(text=text))
+        if result.changed_files:
+            folder = self.turn.request.notebook_path.rpartition("/")[0]
+            self.turn.emit(
+                FilesChanged(
+                    files=[
+                        {
+                            "path": f"{folder}/{f.relative_path}" if folder else f.relative_path,
+                            "size": f.size,
+                            "copied": f.copied,
+                            "reason": f.reason,
+                        }
+                        for f in result.changed_files
+                    ]
+                )
+            )
         problems = [] if result.error else tools.text_problems(result.outputs)
         if not result.error and not problems:
             problems = await result_problems(self.executor, result.execution_count)

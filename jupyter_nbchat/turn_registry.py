@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import posixpath
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 import anthropic
 from jupyter_core.utils import ensure_async
 
 from . import notebook
+from .datafiles import DataFiles, InspectResult
 from .errors import ExecutorUnavailable, NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound
 from .execution import Executor, KernelExecutor
+from .execution.base import LocalFile
 from .models import NotebookCell, TurnRequest
 from .turn import Turn, TurnRunner, TurnSettings
 
@@ -27,6 +31,8 @@ class TurnRegistry:
         self.log = log
         self.turns: OrderedDict[str, Turn] = OrderedDict()
         self.executors: dict[str, Executor] = {}
+        #: Per notebook: the task that starts its executor and makes its files available.
+        self._preparing: dict[str, asyncio.Task] = {}
         self._claude: anthropic.AsyncAnthropic | None = None
 
     @property
@@ -66,11 +72,16 @@ class TurnRegistry:
                 raise NotebookNotFound(path)
         if any(t.request.notebook_path == path and not t.finished for t in self.turns.values()):
             raise TurnConflict(path)
+        files = await self.inspect_attachments(request)
+        executor = self.executor_for(path)
+        ready = self.prepare(path, executor, files)
         turn = Turn(request)
         runner = TurnRunner(
             turn,
             claude=claude,
-            executor=self.executor_for(path),
+            executor=executor,
+            ready=ready,
+            files=files,
             settings=TurnSettings(
                 model=request.model or self.app.model,
                 max_steps=self.app.max_steps,
@@ -86,6 +97,47 @@ class TurnRegistry:
         self._forget_old_turns()
         turn.task = asyncio.create_task(self._run(turn, runner))
         return turn
+
+    async def inspect_attachments(self, request: TurnRequest) -> InspectResult | None:
+        """Summaries and prompt text of the attached files (cached; extraction off the loop)."""
+        if not request.attachments:
+            return None
+        return await DataFiles.for_app(self.app).inspect(
+            request.attachments, request.context_level, request.notebook_path
+        )
+
+    def local_files(self, notebook_path: str, files: InspectResult | None) -> list[LocalFile]:
+        """Attachments as the executor sees them: paths relative to the notebook's folder."""
+        if files is None:
+            return []
+        root = Path(self.serverapp.contents_manager.root_dir)
+        folder = posixpath.dirname(notebook_path)
+        return [
+            LocalFile(
+                relative_path=posixpath.relpath(f.path, folder or "."),
+                absolute_path=root / f.path,
+                size=f.size,
+                sha256=f.sha256,
+            )
+            for f in files.files
+        ]
+
+    def prepare(self, path: str, executor: Executor, files: InspectResult | None) -> asyncio.Task:
+        """Start the executor and sync files now, so it overlaps with Claude's generation."""
+        local = self.local_files(path, files)
+        previous = self._preparing.get(path)
+
+        async def run() -> None:
+            if previous is not None and not previous.done():
+                await asyncio.gather(previous, return_exceptions=True)
+            await executor.ensure_ready()
+            if local:
+                await executor.sync_files(local)
+
+        task = asyncio.ensure_future(run())
+        self._preparing[path] = task
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved by the turn
+        return task
 
     async def _saved_cells(self, path: str) -> list[NotebookCell]:
         """The notebook as last saved, for requests that did not send its cells."""

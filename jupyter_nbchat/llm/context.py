@@ -107,8 +107,14 @@ def question_message(
     return {"role": "user", "content": blocks}
 
 
-def system_blocks(text: str) -> list[dict[str, Any]]:
-    return [{"type": "text", "text": text, "cache_control": CACHE}]
+def system_blocks(text: str, files: str = "") -> list[dict[str, Any]]:
+    """The system prompt, then the attached files' text; the cache breakpoint ends the prefix
+    that stays identical while the attachments do."""
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    if files:
+        blocks.append({"type": "text", "text": files})
+    blocks[-1]["cache_control"] = CACHE
+    return blocks
 
 
 def mark_cache_breakpoints(messages: list[dict[str, Any]], history_length: int) -> list[dict[str, Any]]:
