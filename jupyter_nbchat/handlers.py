@@ -19,7 +19,7 @@ from tornado import web, websocket
 
 from . import __version__
 from .errors import API_KEY_HELP, NbChatError
-from .models import Status, TurnCreated, TurnList, TurnRequest
+from .models import NotebookRef, Status, TurnCreated, TurnList, TurnRequest, Variables, WarmRequest
 
 AUTH_RESOURCE = "nbchat"
 _TURN_ID = r"(?P<turn_id>[0-9a-f]{32})"
@@ -79,6 +79,7 @@ class StatusHandler(NbChatHandler):
                 version=__version__,
                 model=app.model,
                 executor=app.executor,
+                e2b_available=bool(app.e2b_api_key),
                 has_api_key=bool(app.anthropic_api_key),
                 api_key_help=API_KEY_HELP,
             )
@@ -117,6 +118,35 @@ class CancelHandler(NbChatHandler):
     @nbchat_errors
     async def post(self, turn_id: str) -> None:
         await self.nbchat.turns.cancel(turn_id)
+        self.set_status(202)
+        self.finish("{}")
+
+
+class WarmHandler(NbChatHandler):
+    @web.authenticated
+    @authorized
+    @nbchat_errors
+    async def post(self) -> None:
+        await self.nbchat.turns.warm(self.parse(WarmRequest))
+        self.set_status(202)
+        self.finish("{}")
+
+
+class VariablesHandler(NbChatHandler):
+    @web.authenticated
+    @authorized
+    @nbchat_errors
+    async def get(self) -> None:
+        path = self.get_argument("notebook_path")
+        self.write_model(Variables(variables=await self.nbchat.turns.variables(path)))
+
+
+class RestartHandler(NbChatHandler):
+    @web.authenticated
+    @authorized
+    @nbchat_errors
+    async def post(self) -> None:
+        await self.nbchat.turns.restart_executor(self.parse(NotebookRef).notebook_path)
         self.set_status(202)
         self.finish("{}")
 
@@ -174,5 +204,8 @@ def route_table() -> list[tuple[str, type]]:
         (rf"/nbchat/turns/{_TURN_ID}", TurnHandler),
         (rf"/nbchat/turns/{_TURN_ID}/cancel", CancelHandler),
         (rf"/nbchat/turns/{_TURN_ID}/events", EventsHandler),
+        (r"/nbchat/executor/warm", WarmHandler),
+        (r"/nbchat/executor/restart", RestartHandler),
+        (r"/nbchat/variables", VariablesHandler),
         *datafile_routes(),
     ]

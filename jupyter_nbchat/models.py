@@ -31,6 +31,8 @@ class Status(BaseModel):
     version: str
     model: str
     executor: ExecutorName
+    #: An E2B key is configured, so a chat may choose the sandbox.
+    e2b_available: bool = False
     has_api_key: bool
     api_key_help: str
 
@@ -92,6 +94,30 @@ class TurnRequest(BaseModel):
         if not value.endswith(".ipynb"):
             raise ValueError("the notebook path must end in .ipynb")
         return value
+
+
+class WarmRequest(BaseModel):
+    """Start a chat's executor and upload its files early (when a file is attached)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notebook_path: str = Field(min_length=1, max_length=4096)
+    attachments: list[str] = Field(default_factory=list, max_length=100)
+    context_level: Literal["headers", "schema", "sample"] | None = None
+    executor: ExecutorName | None = None
+    sandbox_id: str | None = Field(default=None, max_length=200)
+
+    _notebook_path = field_validator("notebook_path")(TurnRequest._notebook_path.__func__)  # type: ignore[attr-defined]
+
+
+class NotebookRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    notebook_path: str = Field(min_length=1, max_length=4096)
+
+
+class Variables(BaseModel):
+    variables: list[dict[str, Any]]
 
 
 class TurnCreated(BaseModel):

@@ -17,7 +17,8 @@ from .datafiles import DataFiles, InspectResult
 from .errors import ExecutorUnavailable, NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound
 from .execution import Executor, KernelExecutor
 from .execution.base import LocalFile
-from .models import NotebookCell, TurnRequest
+from .execution.introspection import list_variables
+from .models import NotebookCell, TurnRequest, WarmRequest
 from .turn import Turn, TurnRunner, TurnSettings
 
 #: Finished turns kept for late readers before the oldest are dropped.
@@ -49,19 +50,45 @@ class TurnRegistry:
             )
         return self._claude
 
-    def executor_for(self, notebook_path: str) -> Executor:
+    def executor_for(
+        self, notebook_path: str, name: str | None = None, sandbox_id: str | None = None
+    ) -> Executor:
+        """The chat's executor: kept across turns, replaced when the chat switches executors."""
+        name = name or self.app.executor
         executor = self.executors.get(notebook_path)
-        if executor is None and self.app.executor == "e2b":
-            raise ExecutorUnavailable("The E2B executor is not available in this version; use --NbChat.executor=kernel.")
-        if executor is None:
-            executor = KernelExecutor(
+        if executor is not None and executor.name == name:
+            return executor
+        if executor is not None:
+            asyncio.ensure_future(executor.close())
+        executor = self._new_executor(notebook_path, name, sandbox_id)
+        self.executors[notebook_path] = executor
+        return executor
+
+    def _new_executor(self, notebook_path: str, name: str, sandbox_id: str | None) -> Executor:
+        if name == "kernel":
+            return KernelExecutor(
                 kernel_manager=self.serverapp.kernel_manager,
                 session_manager=self.serverapp.session_manager,
                 notebook_path=notebook_path,
                 log=self.log,
             )
-            self.executors[notebook_path] = executor
-        return executor
+        if not self.app.e2b_api_key:
+            raise ExecutorUnavailable(
+                "The E2B executor needs an API key: set E2B_API_KEY (or c.NbChat.e2b_api_key) "
+                "on the server and restart it, or choose the local kernel."
+            )
+        from .execution.e2b import E2BExecutor
+
+        root = Path(self.serverapp.contents_manager.root_dir)
+        return E2BExecutor(
+            api_key=self.app.e2b_api_key,
+            template=self.app.e2b_template or None,
+            idle_timeout=self.app.e2b_idle_timeout,
+            notebook_dir=root / posixpath.dirname(notebook_path),
+            max_copy_back_bytes=int(self.app.max_copy_back_mb * 1024 * 1024),
+            sandbox_id=sandbox_id,
+            log=self.log,
+        )
 
     async def start(self, request: TurnRequest) -> Turn:
         claude = self.claude
@@ -73,7 +100,14 @@ class TurnRegistry:
         if any(t.request.notebook_path == path and not t.finished for t in self.turns.values()):
             raise TurnConflict(path)
         files = await self.inspect_attachments(request)
-        executor = self.executor_for(path)
+        cells = request.cells if request.cells is not None else await self._saved_cells(path)
+        existing = self.executors.get(path)
+        executor = self.executor_for(path, request.executor, request.sandbox_id)
+        if executor is not existing and hasattr(executor, "seed_history"):
+            # A new runtime can rebuild the chat's variables from the cells it ran before.
+            executor.seed_history(
+                [c.text for c in cells if c.cell_type == "code" and c.nbchat.get("role") == "code"]
+            )
         ready = self.prepare(path, executor, files)
         turn = Turn(request)
         runner = TurnRunner(
@@ -90,7 +124,7 @@ class TurnRegistry:
                 max_fix_attempts=request.max_fix_attempts or self.app.max_fix_attempts,
             ),
             log=self.log,
-            cells=request.cells if request.cells is not None else await self._saved_cells(path),
+            cells=cells,
             before_finish=self._write_cells if request.write == "server" else None,
         )
         self.turns[turn.id] = turn
@@ -138,6 +172,28 @@ class TurnRegistry:
         self._preparing[path] = task
         task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved by the turn
         return task
+
+    async def warm(self, request: WarmRequest) -> None:
+        """Start the chat's executor and upload its files before the question is asked."""
+        files = await self.inspect_attachments(request)
+        executor = self.executor_for(request.notebook_path, request.executor, request.sandbox_id)
+        self.prepare(request.notebook_path, executor, files)
+
+    async def variables(self, notebook_path: str) -> list[dict[str, Any]]:
+        """Live variables of the chat's executor; none when it has not started."""
+        executor = self.executors.get(notebook_path)
+        preparing = self._preparing.get(notebook_path)
+        if executor is None or preparing is None or not preparing.done() or preparing.exception():
+            return []
+        return await list_variables(executor)
+
+    async def restart_executor(self, notebook_path: str) -> None:
+        executor = self.executors.get(notebook_path)
+        if executor is None:
+            raise ExecutorUnavailable("This chat has no executor to restart yet.")
+        if any(t.request.notebook_path == notebook_path and not t.finished for t in self.turns.values()):
+            raise TurnConflict(notebook_path)
+        await executor.restart()
 
     async def _saved_cells(self, path: str) -> list[NotebookCell]:
         """The notebook as last saved, for requests that did not send its cells."""
