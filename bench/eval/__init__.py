@@ -1,0 +1,1 @@
+"""Answer-quality evaluation: questions over generated data, answers computed by pandas."""
