@@ -74,3 +74,17 @@ async def test_schema_level_adds_dtypes(nbchat, claude_standin, notebook_path, j
     text = claude_standin.requests[0]["body"]["system"][-1]["text"]
     assert "int64" in text
     assert "Zeta Secret Rowvalue" not in text
+
+
+async def test_prompt_size_does_not_grow_with_file_size(nbchat, claude_standin, jp_root_dir):
+    header = "Product Name,Gender,Price\n"
+    (jp_root_dir / "small.csv").write_text(header + "a,men,1\n" * 10)
+    (jp_root_dir / "large.csv").write_text(header + "a,men,1\n" * 200_000)
+    sizes = []
+    for name in ("small.csv", "large.csv"):
+        claude_standin.reset()
+        claude_standin.script(claude_standin.text("ok"))
+        await nbchat.ask(f"{name}.ipynb", "Describe", attachments=[name], write="server")
+        sizes.append(len(claude_standin.requests[0]["body"]["system"][-1]["text"]))
+    assert (jp_root_dir / "large.csv").stat().st_size > 1_000_000
+    assert abs(sizes[1] - sizes[0]) < 20  # only the file name and row count differ
