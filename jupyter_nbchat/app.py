@@ -118,6 +118,7 @@ class NbChat(ExtensionApp):
 
     def initialize_settings(self) -> None:
         self.turns = TurnRegistry(app=self, serverapp=self.serverapp, log=self.log)
+        self.turns.start_sweeper(self.e2b_cleanup_interval)
         self.settings["nbchat"] = self
         self.log.info(
             "nbchat %s: model %s, executor %s, API key %s",

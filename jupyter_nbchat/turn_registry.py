@@ -11,6 +11,7 @@ from typing import Any
 
 import anthropic
 from jupyter_core.utils import ensure_async
+from tornado.ioloop import PeriodicCallback
 
 from . import notebook
 from .datafiles import DataFiles, InspectResult
@@ -35,6 +36,27 @@ class TurnRegistry:
         #: Per notebook: the task that starts its executor and makes its files available.
         self._preparing: dict[str, asyncio.Task] = {}
         self._claude: anthropic.AsyncAnthropic | None = None
+        self._sweeper: PeriodicCallback | None = None
+
+    def start_sweeper(self, interval_seconds: float) -> None:
+        """Close sandboxes nobody used for longer than their idle timeout (their cost runs)."""
+        self._sweeper = PeriodicCallback(self.close_idle, interval_seconds * 1000)
+        self._sweeper.start()
+
+    async def close_idle(self) -> list[str]:
+        """Close idle executors of chats with no running turn; returns their notebook paths."""
+        closed = []
+        busy = {t.request.notebook_path for t in self.turns.values() if not t.finished}
+        for path, executor in list(self.executors.items()):
+            idle_for = getattr(executor, "idle_for", None)
+            if idle_for is None or path in busy or idle_for() < self.app.e2b_idle_timeout:
+                continue
+            del self.executors[path]
+            self._preparing.pop(path, None)
+            await executor.close()
+            closed.append(path)
+            self.log.info("nbchat: closed the idle %s runtime of %s", executor.name, path)
+        return closed
 
     @property
     def claude(self) -> anthropic.AsyncAnthropic:
@@ -235,7 +257,9 @@ class TurnRegistry:
             del self.turns[tid]
 
     async def close(self) -> None:
-        """Cancel running turns and release clients; never raises."""
+        """Cancel running turns, close every runtime we started, release clients; never raises."""
+        if self._sweeper is not None:
+            self._sweeper.stop()
         tasks = [t.task for t in self.turns.values() if t.task and not t.task.done()]
         for task in tasks:
             task.cancel()
