@@ -7,13 +7,14 @@ the server's routes.
 import csv
 import io
 import json
+import os
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from jupyter_nbchat.datafiles import delimited, inspect_file, prompt_text
+from jupyter_nbchat.datafiles import delimited, inspect_file, prompt_text, tasks
 from jupyter_nbchat.datafiles.detect import Encoding
 from jupyter_nbchat.datafiles.errors import BadPath, FileMissing, UnreadableFile
 from jupyter_nbchat.datafiles.paths import RootPolicy, check_name, free_names, resolve
@@ -181,6 +182,7 @@ def test_fast_count_equals_csv_module_across_chunk_boundaries(tmp_path, monkeypa
     """Random RFC 4180 files, counted with tiny chunks so quotes, CR LF pairs and blank lines
     fall on chunk edges, against Python's csv module."""
     monkeypatch.setattr(delimited, "SUB", 64)
+    monkeypatch.setattr(delimited, "BLOCK", 128)
     rng = np.random.default_rng(7)
     pieces = ["a", "b c", "x,y", 'q"q', "line\nbreak", "", "1.5", "z\r\nw", "\n\n"]
     for trial in range(150):
@@ -436,3 +438,29 @@ def test_upload_names():
     names = free_names("data.csv")
     assert [next(names) for _ in range(3)] == ["data.csv", "data (1).csv", "data (2).csv"]
     assert next(iter(list(free_names("data (3).csv"))[1:])) == "data (4).csv"
+
+
+# --- worker processes ----------------------------------------------------------------------
+
+
+class TestWorkerProcesses:
+    @pytest.fixture(autouse=True)
+    def processes(self):
+        tasks.enable()
+        yield
+        tasks.disable()
+
+    def test_big_files_are_scanned_through_memory_maps_in_the_workers(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(delimited, "PARALLEL_MIN_BYTES", 0)
+        monkeypatch.setattr(delimited, "TASK", 4096)  # many ranges, boundaries inside quotes
+        rows = [["id", "text"]] + [[i, f'say "hi"\nline {i}, end' if i % 3 == 0 else f"row {i}"] for i in range(3000)]
+        text = make.csv_text(rows, newline="\r\n")
+        path = make.write_text(tmp_path / "big.csv", text)
+        count = delimited.count_records(str(path), 0, Encoding("utf-8"), ",")
+        assert (count.records, count.exact_by) == (3001, "scan") and count.multiline == 1000
+        assert only_table(inspect(path)).row_count == 3000 == len(pd.read_csv(path))
+
+    def test_a_crashed_worker_is_replaced(self):
+        with pytest.raises(tasks.WorkerCrashed, match="stopped unexpectedly"):
+            tasks.call(os._exit, 3)
+        assert tasks.call(os.getpid) != os.getpid()

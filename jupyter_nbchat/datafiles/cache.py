@@ -1,9 +1,8 @@
 """The data-file service: checks paths, runs extraction off the event loop, caches summaries.
 
-Extraction runs in a small pool of worker processes, never on the server's event loop (which
-JupyterLab shares) nor in its process: a parser cannot block the loop through the GIL, a file
-truncated while memory-mapped (SIGBUS) or a pathological workbook takes down a worker, not the
-server, and the pool is rebuilt. Where processes cannot start, a thread pool stands in.
+`inspect_file` runs in a thread, never on the event loop JupyterLab shares; its heavy parts
+run in tasks.py's worker processes (which the service turns on), so parsing neither holds
+the server's GIL nor can crash the server.
 
 Summaries are cached by (real path, size, mtime_ns, level, sample rows): re-inspecting an
 unchanged file costs a stat. `extractions` counts the files actually read.
@@ -13,19 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 import secrets
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DataFileError, FileMissing, FileTooLarge, TooManyFiles, UnreadableFile
+from . import tasks
+from .errors import DataFileError, FileMissing, FileTooLarge, TooManyFiles
 from .models import ContextLevel, FileSummary, InspectResult
 from .paths import Resolved, RootPolicy, check_name, link_without_overwriting, resolve
 from .prompt import prompt_text
@@ -59,48 +56,18 @@ class Limits:
         )
 
 
-# --- the worker pool (one per server process, shared by every service) ---------------------
+# --- threads that run inspect_file (its heavy parts go to tasks.py's worker processes) ------
 
-_pool_lock = threading.Lock()
-_pool: Executor | None = None
-_pool_kind = ""
-
-
-def _warm() -> int:
-    """Imported in each worker before the first file arrives (numpy and the parsers)."""
-    from . import delimited, excel, jsonish  # noqa: F401
-
-    return os.getpid()
+_threads_lock = threading.Lock()
+_threads: ThreadPoolExecutor | None = None
 
 
-def worker_pool(kind: str = "process") -> Executor:
-    """The shared extraction pool: 2 worker processes (forkserver on Linux), else threads."""
-    global _pool, _pool_kind
-    with _pool_lock:
-        if _pool is not None and _pool_kind == kind:
-            return _pool
-        workers = max(1, min(2, os.cpu_count() or 1))
-        if kind == "process":
-            try:
-                method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-                context = multiprocessing.get_context(method)
-                pool: Executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_warm)
-                pool.submit(_warm)  # start the workers now, not on the first attach
-            except (OSError, ValueError, NotImplementedError) as err:  # pragma: no cover
-                log.warning("nbchat: no worker processes (%s); extracting in threads", err)
-                kind = "thread"
-        if kind == "thread":
-            pool = ThreadPoolExecutor(workers, thread_name_prefix="nbchat-datafiles")
-        _pool, _pool_kind = pool, kind
-        return pool
-
-
-def _reset_pool(broken: Executor) -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is broken:
-            _pool = None
-    broken.shutdown(wait=False, cancel_futures=True)
+def _inspect_threads() -> ThreadPoolExecutor:
+    global _threads
+    with _threads_lock:
+        if _threads is None:
+            _threads = ThreadPoolExecutor(4, thread_name_prefix="nbchat-inspect")
+        return _threads
 
 
 # --- the service ---------------------------------------------------------------------------
@@ -109,10 +76,11 @@ def _reset_pool(broken: Executor) -> None:
 class DataFiles:
     """Attachable data files under one root: inspect, upload, cache."""
 
-    def __init__(self, policy: RootPolicy, limits: Limits | None = None, pool: str = "process") -> None:
+    def __init__(self, policy: RootPolicy, limits: Limits | None = None, processes: bool = True) -> None:
         self.policy = policy
         self.limits = limits or Limits()
-        self.pool_kind = pool
+        if processes:
+            tasks.enable()
         self.extractions = 0  # files actually read (cache misses)
         self._cache: OrderedDict[tuple, FileSummary] = OrderedDict()
         self._inflight: dict[tuple, asyncio.Future] = {}
@@ -174,14 +142,8 @@ class DataFiles:
 
     async def _run(self, abs_path: str, rel: str, level: ContextLevel) -> FileSummary:
         loop = asyncio.get_running_loop()
-        pool = worker_pool(self.pool_kind)
         args = (abs_path, rel, level, self.limits.sample_rows, self.limits.schema_rows)
-        try:
-            return await loop.run_in_executor(pool, inspect_file, *args)
-        except BrokenProcessPool:
-            _reset_pool(pool)
-            raise UnreadableFile(rel.rsplit("/", 1)[-1], "the reader stopped unexpectedly (was the file changed "
-                                 "or truncated while it was read?). Try again.") from None
+        return await loop.run_in_executor(_inspect_threads(), inspect_file, *args)
 
     def _remember(self, abs_path: str, summary: FileSummary) -> None:
         key = self._key(abs_path, summary.size, summary.mtime_ns, summary.level)
@@ -276,4 +238,4 @@ class Upload:
             pass
 
 
-__all__ = ["DataFiles", "Limits", "Upload", "worker_pool", "DataFileError"]
+__all__ = ["DataFiles", "DataFileError", "Limits", "Upload"]

@@ -23,7 +23,6 @@ import mmap
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +36,7 @@ from .detect import (
     read_head,
     sniff_dialect,
 )
+from . import tasks
 from .errors import UnreadableFile
 from .models import ColumnSchema, ContextLevel, TableSummary
 from .text import quote as _quote
@@ -54,8 +54,10 @@ class DelimitedInfo:
     notes: list[str] = field(default_factory=list)
 
 
-SUB = 15 << 16  # bytes classified at a time (960 KiB): they and their masks stay in the L2 cache
-TASK = 16 << 20  # bytes per thread-pool task
+SUB = 384 << 10  # bytes compared at a time: they stay in the L2 cache between comparisons
+BLOCK = 2 << 20  # bytes whose bit masks are combined at once (fewer, larger numpy calls)
+TASK = 16 << 20  # bytes per worker task
+PARALLEL_MIN_BYTES = 64 << 20  # smaller files are scanned inline
 QUOTE, LF, CR = 0x22, 0x0A, 0x0D
 
 
@@ -81,47 +83,48 @@ class Count:
 _SHIFTS = tuple(np.uint64(s) for s in (1, 2, 4, 8, 16, 32))
 _U1, _U63 = np.uint64(1), np.uint64(63)
 _local = threading.local()
-_pool_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-
-
-def _scan_pool() -> ThreadPoolExecutor:
-    """Threads for scan tasks only (leaf tasks that never wait on the pool: no deadlock)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max(2, min(4, os.cpu_count() or 2)), thread_name_prefix="nbchat-scan")
-        return _pool
-
 
 class _Scratch:
     """Per-thread buffers, allocated once: scanning allocates (almost) nothing."""
 
-    def __init__(self, sub: int) -> None:
-        self.sub = sub
-        self.buf = bytearray(sub + 64)
+    def __init__(self) -> None:
+        self.shape = (SUB, BLOCK)
+        self.buf = bytearray(BLOCK + 64)
         self.view = memoryview(self.buf)
         self.bytes = np.frombuffer(self.buf, np.uint8)
-        self.eq = np.empty(sub + 64, np.bool_)
-        words = (sub + 63) // 64
-        self.n, self.q, self.d, self.r, self.ins, self.t1, self.t2, self.t3 = (
-            np.zeros(words, np.uint64) for _ in range(8)
+        self.eq = np.empty(SUB, np.bool_)
+        words = (BLOCK + 63) // 64
+        self.n, self.q, self.d, self.r, self.d2, self.ins, self.t1, self.t2, self.t3, self.t4 = (
+            np.zeros(words, np.uint64) for _ in range(10)
         )
-        self.counts = np.zeros(words, np.uint8)
+        self.counts, self.counts2 = np.zeros(words, np.uint8), np.zeros(words, np.uint8)
+        self.flags = np.zeros(words, np.bool_)
 
 
 def _scratch() -> _Scratch:
     scratch = getattr(_local, "scratch", None)
-    if scratch is None or scratch.sub != SUB:
-        scratch = _local.scratch = _Scratch(SUB)
+    if scratch is None or scratch.shape != (SUB, BLOCK):
+        scratch = _local.scratch = _Scratch()
     return scratch
 
 
-def _pack(a: np.ndarray, byte: int, eq: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """`out` = one bit per byte of `a` where a == byte (little-endian within 64-bit words)."""
-    np.equal(a, byte, out=eq[: a.size])
-    out[:] = np.packbits(eq[: a.size], bitorder="little").view("<u8")
-    return out
+def _pack(a: np.ndarray, byte: int, eq: np.ndarray, out: np.ndarray) -> None:
+    """`out` = one bit per byte of `a` where a == byte (little-endian within 64-bit words),
+    SUB bytes at a time so that the bytes stay in the L2 cache between comparisons."""
+    for start in range(0, a.size, SUB):
+        piece = a[start : start + SUB]
+        np.equal(piece, byte, out=eq[: piece.size])
+        out[start // 64 : (start + piece.size) // 64] = np.packbits(eq[: piece.size], bitorder="little").view("<u8")
+
+
+def _pack3(a: np.ndarray, bytes3: tuple[int, int, int], eq: np.ndarray, outs: tuple[np.ndarray, ...]) -> None:
+    """Three masks at once, piece by piece (each piece is compared three times while hot)."""
+    for start in range(0, a.size, SUB):
+        piece = a[start : start + SUB]
+        lo, hi = start // 64, (start + piece.size) // 64
+        for byte, out in zip(bytes3, outs):
+            np.equal(piece, byte, out=eq[: piece.size])
+            out[lo:hi] = np.packbits(eq[: piece.size], bitorder="little").view("<u8")
 
 
 def _later(words: np.ndarray, by: int, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
@@ -137,56 +140,68 @@ def _popcount(words: np.ndarray, counts: np.ndarray) -> int:
     return int(counts.sum(dtype=np.int64))
 
 
-def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, has_cr: bool, newline: int, delimiter: int) -> _Chunk:
-    """Counts for the first `got` bytes of `a` (zero-padded to a multiple of 64 bytes)."""
+def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, newline: int, delimiter: int) -> _Chunk:
+    """Counts for the first `got` bytes of `a` (at most BLOCK, zero-padded to a multiple of 64).
+
+    The bytes are compared in cache-sized pieces; the bit masks of the whole block are then
+    combined with a few dozen numpy calls on arrays 1/64 the size of the text.
+    """
     w = a.size // 64
-    n = _pack(a, newline, sc.eq, sc.n[:w])
-    q = _pack(a, QUOTE, sc.eq, sc.q[:w])
-    r = _pack(a, CR, sc.eq, sc.r[:w]) if has_cr and newline == LF else None
-    ins, t1, t2, t3, c1 = sc.ins[:w], sc.t1[:w], sc.t2[:w], sc.t3[:w], sc.counts[:w]
+    n, q, edge = sc.n[:w], sc.q[:w], sc.d[:w]
+    _pack3(a, (newline, QUOTE, delimiter), sc.eq, (n, q, edge))
+    ins, t1, t2, t3, c1, c2 = sc.ins[:w], sc.t1[:w], sc.t2[:w], sc.t3[:w], sc.counts[:w], sc.counts2[:w]
     # Inside quotes, for a chunk starting outside: prefix XOR of the quote bits within each
     # word (bit 63 is then the word's parity), flipped in words after an odd number of quotes.
     np.copyto(ins, q)
     for s in _SHIFTS:
         np.left_shift(ins, s, out=t1)
         ins ^= t1
-    np.right_shift(ins, _U63, out=t1)
-    np.bitwise_xor.accumulate(t1, out=t2)
-    flips = int(t2[-1])
     t1[0] = 0
-    t1[1:] = t2[:-1]
+    np.right_shift(ins[:-1], _U63, out=t1[1:])
+    np.bitwise_xor.accumulate(t1, out=t1)
+    flips = int(t1[-1] ^ (ins[-1] >> _U63))
     np.negative(t1, out=t1)
     ins ^= t1
-    total = _popcount(n, c1)
+    np.bitwise_count(n, out=c1)
+    total = int(c1.sum(dtype=np.int64))
     np.bitwise_and(n, ins, out=t1)
-    in_rows = _popcount(t1, c1)
+    in_rows = _popcount(t1, c2) if t1.any() else 0
+    # Blank lines end in a newline one byte (LF LF) or two (LF CR LF) after another: look
+    # closer, with a CR mask, only where two newlines share a word or meet across words.
     blank_total = blank_in = 0
-    after = _later(n, 1, t1, t2)
-    if r is not None:  # CR LF CR LF: a blank line too
-        crlf = _later(r, 1, t2, t3)
-        crlf &= _later(n, 2, sc.d[:w], t3)
-        after |= crlf
-    after &= n
-    if after.any():
-        blank_total = _popcount(after, c1)
-        after &= ins
-        blank_in = _popcount(after, c1)
+    np.greater(c1, 1, out=sc.flags[:w])
+    near = bool(sc.flags[:w].any())
+    if not near and w > 1:
+        np.right_shift(n[:-1], np.uint64(62), out=t2[:-1])
+        np.bitwise_and(n[1:], np.uint64(3), out=t3[:-1])
+        np.minimum(t2[:-1], t3[:-1], out=t2[:-1])
+        near = bool(t2[:-1].any())
+    if near:
+        t4 = sc.t4[:w]
+        after1 = _later(n, 1, t2, t4)
+        if newline == LF:
+            r = sc.r[:w]
+            _pack(a, CR, sc.eq, r)
+            after2 = _later(n, 2, t3, t4)
+            after2 &= _later(r, 1, sc.d2[:w], t4)  # LF CR LF
+            after1 |= after2
+        after1 &= n
+        blank_total = _popcount(after1, c2)
+        after1 &= ins
+        blank_in = _popcount(after1, c2)
     stray = (False, False)
     if flips or q.any():
         # An opening quote must follow a delimiter, a line end or a quote (a "" escape);
         # otherwise the csv module and pandas read it as a character, not as a quote.
-        d = _pack(a, delimiter, sc.eq, sc.d[:w])
-        d |= n
-        d |= q
-        if r is not None:
-            d |= r
-        ok = _later(d, 1, t1, t2)
-        ok[0] |= _U1  # the first byte's neighbour is checked when stitching
-        np.invert(ok, out=ok)
-        ok &= q  # quotes after some other character
-        if ok.any():
-            np.bitwise_and(ok, ins, out=t2)
-            stray = (bool(t2.any()), bool((ok ^ t2).any()))
+        edge |= n
+        edge |= q
+        bad = _later(edge, 1, t2, t3)
+        bad[0] |= _U1  # the first byte's neighbour is checked when stitching
+        np.invert(bad, out=bad)
+        bad &= q  # quotes after some other character
+        np.bitwise_and(bad, ins, out=t3)
+        bad ^= t3
+        stray = (bool(t3.any()), bool(bad.any()))
     out_rows = total - in_rows
     return _Chunk(
         (out_rows, in_rows),
@@ -198,33 +213,59 @@ def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, has_cr: bool, newline: i
     )
 
 
-def _scan_task(fd: int, offset: int, length: int, newline: int, delimiter: int) -> list[_Chunk]:
-    """Counts for each SUB-byte piece of `length` bytes at `offset`, read through a memory map.
+def _scan_mapped(path: str, offset: int, length: int, newline: int, delimiter: int) -> list[_Chunk]:
+    """Counts for each BLOCK of `length` bytes at `offset`, read through a memory map.
 
-    Mapping instead of reading saves copying every byte out of the page cache (a third of
-    the time). A file truncated while mapped raises SIGBUS, which is why scans run in a
-    worker process (see cache.py), never in the server's own.
+    MAP_POPULATE maps every page in one call, so the bytes are neither copied out of the page
+    cache nor faulted in page by page. A file truncated while mapped raises SIGBUS: this runs
+    in worker processes only (tasks.py).
     """
     sc = _scratch()
     base = offset - offset % mmap.ALLOCATIONGRANULARITY
+    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
     chunks = []
-    with mmap.mmap(fd, length + offset - base, access=mmap.ACCESS_READ, offset=base) as mapped:
-        if hasattr(mapped, "madvise"):
-            mapped.madvise(mmap.MADV_SEQUENTIAL)
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), length + offset - base, flags=flags,
+                                         prot=mmap.PROT_READ, offset=base) as mapped:
         data = np.frombuffer(mapped, np.uint8, count=length, offset=offset - base)
+        piece = data
         try:
-            for start in range(0, length, SUB):
-                piece = data[start : start + SUB]
+            for start in range(0, length, BLOCK):
+                piece = data[start : start + BLOCK]
                 got = piece.size
-                has_cr = mapped.find(b"\r", offset - base + start, offset - base + start + got) >= 0
                 if got % 64:
                     padded = (got + 63) // 64 * 64
                     sc.bytes[:got] = piece
                     sc.bytes[got:padded] = 0
                     piece = sc.bytes[:padded]
-                chunks.append(_chunk_stats(sc, piece, got, has_cr, newline, delimiter))
+                chunks.append(_chunk_stats(sc, piece, got, newline, delimiter))
         finally:
             del data, piece  # no view may outlive the map
+    return chunks
+
+
+def _scan_read(path: str, offset: int, length: int, newline: int, delimiter: int) -> list[_Chunk]:
+    """The same counts, reading with pread (safe in any process)."""
+    sc = _scratch()
+    chunks = []
+    done = 0
+    with open(path, "rb", buffering=0) as f:
+        fd = f.fileno()
+        while done < length:
+            want = min(BLOCK, length - done)
+            got = 0
+            while got < want:
+                n = os.preadv(fd, [sc.view[got:want]], offset + done + got)
+                if n == 0:
+                    break
+                got += n
+            if got == 0:
+                break
+            padded = (got + 63) // 64 * 64
+            sc.bytes[got:padded] = 0
+            chunks.append(_chunk_stats(sc, sc.bytes[:padded], got, newline, delimiter))
+            done += got
+            if got < want:
+                break
     return chunks
 
 
@@ -234,13 +275,12 @@ def count_records(path: str, start: int, enc: Encoding, delimiter: str, newline:
     if size <= start:
         return Count(0, 0, "scan")
     delim = ord(delimiter)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        offsets = range(start, size, TASK)
-        tasks = _scan_pool().map(lambda off: _scan_task(fd, off, min(TASK, size - off), newline, delim), offsets)
-        chunks = [chunk for task in tasks for chunk in task]
-    finally:
-        os.close(fd)
+    ranges = [(path, off, min(TASK, size - off), newline, delim) for off in range(start, size, TASK)]
+    if tasks.in_processes() and size - start >= PARALLEL_MIN_BYTES:
+        results = tasks.pmap(_scan_mapped, ranges)
+    else:
+        results = [_scan_read(*r) for r in ranges]
+    chunks = [chunk for task in results for chunk in task]
     edges = {delim, LF, CR, QUOTE}
     records = blanks = multiline = 0
     inside = 0
@@ -391,7 +431,9 @@ def inspect_delimited(
         notes=notes,
     )
     if level in ("schema", "sample"):
-        _add_schema(table, path, enc, dialect, level, sample_rows, schema_rows)
+        schema = tasks.call(_schema, path, enc.codec, dialect.delimiter, dialect.decimal_comma, level,
+                            sample_rows, schema_rows)
+        table = table.model_copy(update={**schema, "notes": table.notes + schema.get("notes", [])})
     return DelimitedInfo(encoding=enc.codec, delimiter=dialect.delimiter, table=table, notes=file_notes)
 
 
@@ -418,13 +460,15 @@ def _ragged_notes(dialect: Dialect, width: int) -> list[str]:
     return []
 
 
-def _add_schema(table: TableSummary, path: str, enc: Encoding, dialect: Dialect, level: ContextLevel,
-                sample_rows: int, schema_rows: int) -> None:
+def _schema(path: str, codec: str, delimiter: str, decimal_comma: bool, level: ContextLevel,
+            sample_rows: int, schema_rows: int) -> dict:
+    """dtypes, nulls (and the first rows) as pandas reads the first `schema_rows` rows (a task)."""
     import pandas as pd
 
-    kwargs = dict(sep=dialect.delimiter, encoding=enc.codec, nrows=schema_rows, low_memory=False)
-    if dialect.decimal_comma:
+    kwargs = dict(sep=delimiter, encoding=codec, nrows=schema_rows, low_memory=False)
+    if decimal_comma:
         kwargs["decimal"] = ","
+    table = TableSummary(columns=[], column_count=0, row_count=0)
     try:
         frame = pd.read_csv(path, **kwargs)
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
@@ -432,9 +476,10 @@ def _add_schema(table: TableSummary, path: str, enc: Encoding, dialect: Dialect,
             frame = pd.read_csv(path, on_bad_lines="skip", encoding_errors="replace", **kwargs)
             table.notes.append("dtypes and nulls were computed skipping malformed rows")
         except Exception as err:  # noqa: BLE001 - the headers are still good
-            table.notes.append(f"dtypes could not be computed: {type(err).__name__}")
-            return
+            return {"notes": [f"dtypes could not be computed: {type(err).__name__}"]}
     set_schema(table, frame, level, sample_rows)
+    return {"column_schema": table.column_schema, "schema_rows": table.schema_rows, "sample": table.sample,
+            "notes": table.notes}
 
 
 def set_schema(table: TableSummary, frame, level: ContextLevel, sample_rows: int) -> None:

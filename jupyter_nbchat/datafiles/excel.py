@@ -27,10 +27,10 @@ import struct
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import tasks
 from .delimited import pandas_names, set_schema
 from .detect import OLE_MAGIC, describe_binary, is_encrypted_ole
 from .errors import UnreadableFile
@@ -257,6 +257,15 @@ def _member_chunks(z: zipfile.ZipFile, path: str, part: str, name: str) -> Itera
 
 
 # --- one worksheet -------------------------------------------------------------------------
+
+
+def _scan_sheet_file(path: str, part: str, name: str, head_rows: int) -> _SheetScan:
+    """One worksheet of the workbook at `path` (a task: it opens the zip itself)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return _scan_sheet(z, path, part, name, head_rows)
+    except zipfile.BadZipFile:
+        raise UnreadableFile(name, "the workbook is damaged (its zip directory cannot be read).") from None
 
 
 def _scan_sheet(z: zipfile.ZipFile, path: str, part: str, name: str, head_rows: int) -> _SheetScan:
@@ -530,11 +539,10 @@ def inspect_xlsx(path: str, name: str, level: ContextLevel = "headers", sample_r
             raise UnreadableFile(name, "the workbook lists no sheets.")
         head_rows = max(WIDTH_ROWS, min(schema_rows, EXCEL_SCHEMA_ROWS) if level != "headers" else 0)
         worksheets = [s for s in book.sheets if s.part and s.kind == "worksheet"]
-        with ThreadPoolExecutor(max(1, min(4, len(worksheets)))) as pool:
-            scans = dict(zip(
-                [s.part for s in worksheets],
-                pool.map(lambda s: _scan_sheet(z, path, s.part, name, head_rows), worksheets),
-            ))
+        # Largest first: the biggest sheet bounds the time, the others fill in around it.
+        worksheets.sort(key=lambda s: -z.getinfo(s.part).compress_size)
+        found = tasks.pmap(_scan_sheet_file, [(path, s.part, name, head_rows) for s in worksheets], inline_threads=True)
+        scans = {s.part: scan for s, scan in zip(worksheets, found)}
         needed = _strings_needed(scans.values(), level)
         strings = _shared_strings(z, path, book.shared_strings, needed, name)
         styles = _styles(z, book.styles, name) if level != "headers" or _numeric_headers(scans.values()) else None

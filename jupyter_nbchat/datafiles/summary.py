@@ -11,7 +11,7 @@ import os
 import posixpath
 import threading
 
-from . import detect
+from . import detect, tasks
 from .errors import DataFileError, UnreadableFile
 from .models import ContextLevel, FileSummary
 
@@ -96,23 +96,31 @@ def _extract(path: str, name: str, level: ContextLevel, sample_rows: int, schema
                 return {"type": "other", "notes": ["plain text without columns: Claude is told its name and size"]}
             return {"type": "csv", "encoding": info.encoding, "delimiter": info.delimiter,
                     "tables": [info.table], "notes": info.notes}
-        if kind in ("xlsx", "xls"):
-            from .excel import inspect_xls, inspect_xlsx
+        if kind == "xlsx":
+            from .excel import inspect_xlsx
 
-            book = (inspect_xlsx if kind == "xlsx" else inspect_xls)(path, name, level, sample_rows)
+            book = inspect_xlsx(path, name, level, sample_rows)  # one task per worksheet
+            return {"type": kind, "sheets": book.sheets, "tables": book.tables, "notes": book.notes}
+        if kind == "xls":
+            from .excel import inspect_xls
+
+            book = tasks.call(inspect_xls, path, name, level, sample_rows)
             return {"type": kind, "sheets": book.sheets, "tables": book.tables, "notes": book.notes}
         if kind in ("json", "jsonl"):
             from .jsonish import inspect_json
 
-            info = inspect_json(path, name, level, sample_rows, schema_rows, lines=True if kind == "jsonl" else None)
+            info = tasks.call(inspect_json, path, name, level, sample_rows, schema_rows,
+                              True if kind == "jsonl" else None)
             return {"type": info.type, "encoding": info.encoding,
                     "tables": [info.table] if info.table else [], "notes": info.notes}
         if kind == "parquet":
             from .parquet import inspect_parquet
 
-            return {"type": "parquet", "tables": [inspect_parquet(path, name, level, sample_rows, schema_rows)]}
+            return {"type": "parquet", "tables": [tasks.call(inspect_parquet, path, name, level, sample_rows, schema_rows)]}
     except DataFileError:
         raise
+    except tasks.WorkerCrashed as err:
+        raise UnreadableFile(name, f"{err}. Try again.") from None
     except MemoryError:
         raise UnreadableFile(name, "it is too large to inspect in the server's memory.") from None
     except Exception as err:  # noqa: BLE001 - a parser's surprise must not become a 500
