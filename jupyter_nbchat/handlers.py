@@ -19,7 +19,7 @@ from tornado import web, websocket
 
 from . import __version__
 from .errors import API_KEY_HELP, NbChatError
-from .models import NotebookRef, Status, TurnCreated, TurnList, TurnRequest, Variables, WarmRequest
+from .models import NotebookRef, ReviewDecision, Status, TurnCreated, TurnList, TurnRequest, Variables, WarmRequest
 
 AUTH_RESOURCE = "nbchat"
 _TURN_ID = r"(?P<turn_id>[0-9a-f]{32})"
@@ -122,6 +122,19 @@ class CancelHandler(NbChatHandler):
         self.finish("{}")
 
 
+class ReviewHandler(NbChatHandler):
+    @web.authenticated
+    @authorized
+    @nbchat_errors
+    async def post(self, turn_id: str) -> None:
+        decision = self.parse(ReviewDecision)
+        turn = self.nbchat.turns.get(turn_id)
+        if not turn.decide(decision.tool_use_id, decision.decision, decision.code):
+            raise web.HTTPError(409, "No cell of this turn is waiting for that decision.")
+        self.set_status(202)
+        self.finish("{}")
+
+
 class WarmHandler(NbChatHandler):
     @web.authenticated
     @authorized
@@ -204,6 +217,7 @@ def route_table() -> list[tuple[str, type]]:
         (rf"/nbchat/turns/{_TURN_ID}", TurnHandler),
         (rf"/nbchat/turns/{_TURN_ID}/cancel", CancelHandler),
         (rf"/nbchat/turns/{_TURN_ID}/events", EventsHandler),
+        (rf"/nbchat/turns/{_TURN_ID}/review", ReviewHandler),
         (r"/nbchat/executor/warm", WarmHandler),
         (r"/nbchat/executor/restart", RestartHandler),
         (r"/nbchat/variables", VariablesHandler),

@@ -77,6 +77,8 @@ class TurnRequest(BaseModel):
     executor: ExecutorName | None = None
     #: The chat's E2B sandbox from the notebook's metadata, to reconnect after a restart.
     sandbox_id: str | None = Field(default=None, max_length=200)
+    #: Review mode: each cell waits for the person's Run (possibly edited) or Skip.
+    review: bool = False
 
     @field_validator("question")
     @classmethod
@@ -118,6 +120,15 @@ class NotebookRef(BaseModel):
 
 class Variables(BaseModel):
     variables: list[dict[str, Any]]
+
+
+class ReviewDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tool_use_id: str = Field(min_length=1, max_length=200)
+    decision: Literal["run", "skip"]
+    #: The code as the person edited it before approving; None: as proposed.
+    code: str | None = Field(default=None, max_length=1_000_000)
 
 
 class TurnCreated(BaseModel):
@@ -180,11 +191,27 @@ class CellEvent(Event):
     replaces: str | None = None
 
 
+class CellProposed(Event):
+    """Review mode: an unexecuted cell to insert; it runs after the person's decision."""
+
+    type: Literal["cell_proposed"] = "cell_proposed"
+    tool_use_id: str
+    cell: dict[str, Any]
+    replaces: str | None = None
+
+
+class CellSkipped(Event):
+    """Review mode: the person skipped this proposed cell; remove it from the notebook."""
+
+    type: Literal["cell_skipped"] = "cell_skipped"
+    cell_id: str
+
+
 class Phase(Event):
     """What the turn is doing now, for the panel's status line."""
 
     type: Literal["phase"] = "phase"
-    phase: Literal["thinking", "writing_code", "running", "fixing", "answering"]
+    phase: Literal["thinking", "writing_code", "reviewing", "running", "fixing", "answering"]
     attempt: int | None = None
     max_attempts: int | None = None
 

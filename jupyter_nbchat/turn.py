@@ -27,7 +27,9 @@ from .llm.pricing import estimate_cost
 from .models import (
     Answer,
     CellEvent,
+    CellProposed,
     CellRunning,
+    CellSkipped,
     CodeDelta,
     ErrorEvent,
     Event,
@@ -70,6 +72,21 @@ class Turn:
         self.cells: list[dict[str, Any]] = []
         self.task: asyncio.Task | None = None
         self._wakeup = asyncio.Event()
+        #: Review mode: the person's pending decisions, by tool_use_id.
+        self._decisions: dict[str, asyncio.Future] = {}
+
+    def expect_decision(self, tool_use_id: str) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self._decisions[tool_use_id] = future
+        return future
+
+    def decide(self, tool_use_id: str, decision: str, code: str | None) -> bool:
+        """Record the person's Run/Skip; False when no cell awaits that decision."""
+        future = self._decisions.pop(tool_use_id, None)
+        if future is None or future.done():
+            return False
+        future.set_result((decision, code))
+        return True
 
     @property
     def finished(self) -> bool:
@@ -87,20 +104,22 @@ class Turn:
     def emit(self, event: Event) -> None:
         if self.finished:
             return
-        if isinstance(event, CellEvent):
-            self._place(event)
+        if isinstance(event, (CellEvent, CellProposed)):
+            self._place(event.cell, event.replaces)
+        if isinstance(event, CellSkipped):
+            self.cells = [c for c in self.cells if c.get("id") != event.cell_id]
         if isinstance(event, TurnFinished):
             self.status = event.status
         self.events.append(event.wire(len(self.events) + 1, self.id))
         self._wakeup.set()
         self._wakeup = asyncio.Event()
 
-    def _place(self, event: CellEvent) -> None:
+    def _place(self, cell: dict[str, Any], replaces: str | None) -> None:
         ids = [c.get("id") for c in self.cells]
-        if event.replaces in ids:
-            self.cells[ids.index(event.replaces)] = event.cell
+        if replaces in ids:
+            self.cells[ids.index(replaces)] = cell
         else:
-            self.cells.append(event.cell)
+            self.cells.append(cell)
 
     async def follow(self, after: int = 0) -> AsyncIterator[dict[str, Any]]:
         """Every event with seq > after: first those recorded, then live ones until the end."""
@@ -334,6 +353,18 @@ class TurnRunner:
         )
         self.turn.emit(u.model_copy())
 
+    async def _review(self, tool_use_id: str, code: str, replaces: str | None) -> tuple[str, str] | None:
+        """Propose the cell and wait for Run (maybe edited) or Skip; None when skipped."""
+        proposed = notebook.code_cell(self.turn.id, code, [], None, tool_use_id)
+        decision = self.turn.expect_decision(tool_use_id)
+        self.turn.emit(CellProposed(tool_use_id=tool_use_id, cell=proposed, replaces=replaces))
+        self.turn.emit(Phase(phase="reviewing"))
+        choice, edited = await decision
+        if choice == "skip":
+            self.turn.emit(CellSkipped(cell_id=proposed["id"]))
+            return None
+        return (edited if edited is not None else code), proposed["id"]
+
     async def _run_tool(self, call: Any) -> dict[str, Any]:
         if call.name != tools.RUN_CODE or not isinstance(call.input, dict) or "code" not in call.input:
             return tools.unknown_tool_result(call.id, call.name)
@@ -341,7 +372,19 @@ class TurnRunner:
             return {"type": "tool_result", "tool_use_id": call.id, "is_error": True, "content": self.fixes.note()}
         code = str(call.input["code"])
         replaces = self.fixes.failed_cell_id
-        if replaces:
+        fixing = replaces is not None
+        if self.turn.request.review:
+            decided = await self._review(call.id, code, replaces)
+            if decided is None:
+                return {
+                    "type": "tool_result",
+                    "tool_use_id": call.id,
+                    "is_error": True,
+                    "content": "The person chose not to run this cell. Do not run it again; "
+                    "continue without it or explain what it would have done.",
+                }
+            code, replaces = decided
+        if fixing:
             self.turn.emit(Phase(phase="fixing", attempt=self.fixes.failures, max_attempts=self.fixes.max_attempts))
         else:
             self.turn.emit(Phase(phase="running"))
