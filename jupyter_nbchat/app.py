@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Enum, Float, Int, Unicode, default
+from traitlets import Bool, Enum, Float, Int, Unicode, default
 
 from . import __version__
 from .handlers import route_table
@@ -43,6 +43,12 @@ class NbChat(ExtensionApp):
 
     e2b_cleanup_interval = Float(
         300.0, help="Seconds between sweeps that close idle E2B sandboxes."
+    ).tag(config=True)
+
+    start_executor_early = Bool(
+        True,
+        help="Start the executor and upload files when a turn starts, overlapping Claude's "
+        "generation. False waits until the first cell must run (slower; a baseline).",
     ).tag(config=True)
 
     max_copy_back_mb = Float(

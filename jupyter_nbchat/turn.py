@@ -191,7 +191,9 @@ class TurnRunner:
         self.log = log
         self.cells = cells or []
         #: Resolves when the executor is up and the attached files are available to it.
-        self.ready = ready
+        self._ready_source = ready
+        self._ready_task: asyncio.Future | None = None
+        self._announced = False
         self.files = files  # datafiles.InspectResult or None
         self.before_finish = before_finish
         self.usage = Usage()
@@ -266,11 +268,19 @@ class TurnRunner:
             self.turn.emit(Phase(phase="thinking"))
         raise NbChatError("Claude kept asking to run code past the step limit.")
 
+    def _ready(self) -> asyncio.Future | None:
+        """The executor's preparation as a task, made once (it may arrive as a coroutine)."""
+        if self._ready_task is None and self._ready_source is not None:
+            self._ready_task = asyncio.ensure_future(self._ready_source)
+        return self._ready_task
+
     async def _until_ready(self) -> None:
         """Wait for the executor (started with the turn, overlapping generation); say where it runs."""
-        if self.ready is not None:
-            ready, self.ready = self.ready, None
-            await asyncio.shield(ready)
+        task = self._ready()
+        if task is not None:
+            await asyncio.shield(task)
+        if not self._announced:
+            self._announced = True
             self.turn.emit(ExecutorState(executor=self.executor.name, state=self.executor.state()))  # type: ignore[arg-type]
 
     async def _environment(self) -> str:
@@ -283,11 +293,11 @@ class TurnRunner:
         if facts is None and self.executor.name == "kernel":
             await self._until_ready()
             facts = self.executor.environment_facts = await environment(self.executor)  # type: ignore[attr-defined]
-        elif facts is None and self.ready is not None:
-            asyncio.ensure_future(self._learn_environment(self.ready))
+        elif facts is None and isinstance(self._ready_source, asyncio.Future):
+            asyncio.ensure_future(self._learn_environment(self._ready_source))
         return prompts.describe_environment(self.executor.name, facts or {}, self.settings.execution_timeout)
 
-    async def _learn_environment(self, ready: Awaitable[None]) -> None:
+    async def _learn_environment(self, ready: asyncio.Future) -> None:
         try:
             await asyncio.shield(ready)
             self.executor.environment_facts = await environment(self.executor)  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ import logging
 import posixpath
 from collections import OrderedDict
 from pathlib import Path
+from collections.abc import Awaitable
 from typing import Any
 
 import anthropic
@@ -178,7 +179,7 @@ class TurnRegistry:
             for f in files.files
         ]
 
-    def prepare(self, path: str, executor: Executor, files: InspectResult | None) -> asyncio.Task:
+    def prepare(self, path: str, executor: Executor, files: InspectResult | None) -> Awaitable[None]:
         """Start the executor and sync files now, so it overlaps with Claude's generation."""
         local = self.local_files(path, files)
         previous = self._preparing.get(path)
@@ -190,6 +191,8 @@ class TurnRegistry:
             if local:
                 await executor.sync_files(local)
 
+        if not self.app.start_executor_early:
+            return run()  # a coroutine: it starts only when the first cell awaits it
         task = asyncio.ensure_future(run())
         self._preparing[path] = task
         task.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved by the turn

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from jupyter_nbchat.testing.plugin import of_type
 
 ROWS = [("Air Max", "men", 120), ("Gel Kayano", "women", 150), ("Zeta Secret Rowvalue", "women", 99)]
@@ -88,3 +90,17 @@ async def test_prompt_size_does_not_grow_with_file_size(nbchat, claude_standin, 
         sizes.append(len(claude_standin.requests[0]["body"]["system"][-1]["text"]))
     assert (jp_root_dir / "large.csv").stat().st_size > 1_000_000
     assert abs(sizes[1] - sizes[0]) < 20  # only the file name and row count differ
+
+
+class TestLazyStart:
+    @pytest.fixture
+    def nbchat_config(self):
+        return {"start_executor_early": False}
+
+    async def test_a_lazy_executor_still_runs_the_turn(self, nbchat, claude_standin, notebook_path, jp_root_dir):
+        write_shoes(jp_root_dir)
+        claude_standin.script(claude_standin.code("print(open('shoes.csv').readline().strip())"), claude_standin.text("ok"))
+        events = await nbchat.ask(notebook_path, "Header?", attachments=["shoes.csv"])
+        code = [c for c in of_type(events, "cell") if c["role"] == "code"][0]["cell"]
+        assert code["outputs"][0]["text"] == "Product Name,Gender,Price\n"
+        assert events[-1]["status"] == "done"

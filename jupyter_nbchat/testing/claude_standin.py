@@ -150,6 +150,8 @@ class MessagesHandler(_StandInHandler):
         if response.get("status"):
             return self._error(int(response["status"]), response.get("message", "scripted error"))
         message, stream_events = _build_message(body, response)
+        if response.get("delay"):  # time "Claude" spends before answering (benchmarks)
+            await asyncio.sleep(float(response["delay"]))
         if not body.get("stream"):
             return self.write_json(message)
         self.set_header("Content-Type", "text/event-stream")
