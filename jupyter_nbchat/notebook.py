@@ -35,8 +35,43 @@ def answer_cell(turn_id: str, answer: str) -> dict[str, Any]:
     return _tag(new_markdown_cell(answer), turn_id, "answer")
 
 
-async def append_cells(contents_manager: Any, path: str, cells: list[dict[str, Any]]) -> None:
-    """Append cells to the notebook at `path` (created if missing) via the contents manager.
+USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+
+
+def record_turn(metadata: dict[str, Any], turn_id: str, events: list[dict[str, Any]]) -> None:
+    """Fold a turn's manifest, executor and usage into the notebook's `metadata.nbchat`.
+
+    The same shape the panel writes for open notebooks (src/metadata.ts), so the chat can
+    be rebuilt from the notebook alone.
+    """
+    chat = metadata.setdefault("nbchat", {})
+    for event in events:
+        if event["type"] == "manifest":
+            chat["attachments"] = [
+                {"path": f["path"], "size": f["size"], "sha256": f["sha256"], "summary": f} for f in event["files"]
+            ]
+            chat["context_level"] = event["level"]
+        elif event["type"] == "executor_state":
+            chat["executor"] = event["executor"]
+            chat["executor_state"] = {"executor": event["executor"], "state": event["state"]}
+    usage = [e for e in events if e["type"] == "usage"]
+    if usage:
+        last = {k: usage[-1].get(k, 0) for k in USAGE_FIELDS} | {"cost_usd": usage[-1].get("cost_usd")}
+        total = chat.get("usage") or {}
+        summed = {k: int(total.get(k, 0)) + last[k] for k in USAGE_FIELDS}
+        costs = [total.get("cost_usd"), last["cost_usd"]] if total else [last["cost_usd"]]
+        summed["cost_usd"] = None if None in costs else round(sum(costs), 6)
+        chat["usage"] = {**summed, "turns": int(total.get("turns", 0)) + 1, "last_turn_id": turn_id, "last_turn": last}
+
+
+async def append_cells(
+    contents_manager: Any,
+    path: str,
+    cells: list[dict[str, Any]],
+    turn_id: str | None = None,
+    events: list[dict[str, Any]] | None = None,
+) -> None:
+    """Append a turn's cells (and its metadata) to the notebook at `path` via the contents manager.
 
     Only for notebooks that no browser has open: an open notebook gets its cells through
     its shared model in the browser, never by a rewrite behind its back.
@@ -47,6 +82,8 @@ async def append_cells(contents_manager: Any, path: str, cells: list[dict[str, A
     else:
         nb = new_notebook()
     nb.cells.extend(nbformat.from_dict(c) for c in cells)
+    if turn_id and events:
+        record_turn(nb.metadata, turn_id, events)
     nbformat.validate(nb)
     await ensure_async(
         contents_manager.save({"type": "notebook", "format": "json", "content": nb}, path)

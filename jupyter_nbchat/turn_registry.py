@@ -238,7 +238,7 @@ class TurnRegistry:
         """For notebooks no browser has open: append the turn's cells on disk."""
         if turn.cells:
             await notebook.append_cells(
-                self.serverapp.contents_manager, turn.request.notebook_path, turn.cells
+                self.serverapp.contents_manager, turn.request.notebook_path, turn.cells, turn.id, turn.events
             )
 
     def get(self, turn_id: str) -> Turn:

@@ -104,3 +104,22 @@ class TestLazyStart:
         code = [c for c in of_type(events, "cell") if c["role"] == "code"][0]["cell"]
         assert code["outputs"][0]["text"] == "Product Name,Gender,Price\n"
         assert events[-1]["status"] == "done"
+
+
+async def test_headless_turns_record_the_chat_in_notebook_metadata(nbchat, claude_standin, jp_root_dir):
+    import nbformat
+
+    write_shoes(jp_root_dir)
+    for question in ("first", "second"):
+        claude_standin.script(
+            claude_standin.code("print(1)", usage={"input_tokens": 1000, "output_tokens": 10}),
+            claude_standin.text("ok", usage={"input_tokens": 500, "output_tokens": 5}),
+        )
+        await nbchat.ask("m.ipynb", question, attachments=["shoes.csv"], write="server", model="claude-sonnet-4-5")
+    chat = nbformat.read(jp_root_dir / "m.ipynb", as_version=4).metadata["nbchat"]
+    assert [a["path"] for a in chat["attachments"]] == ["shoes.csv"]
+    assert chat["attachments"][0]["summary"]["tables"][0]["columns"] == ["Product Name", "Gender", "Price"]
+    assert chat["executor"] == "kernel" and chat["context_level"] == "headers"
+    assert chat["usage"]["turns"] == 2
+    assert chat["usage"]["input_tokens"] == 3000 and chat["usage"]["output_tokens"] == 30
+    assert chat["usage"]["cost_usd"] == pytest.approx(2 * (1500 * 3 + 15 * 15) / 1e6)
