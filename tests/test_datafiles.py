@@ -24,6 +24,12 @@ import data_factory as make
 warnings.filterwarnings("ignore", message=".*default engine for reading 'xlsx'")
 
 
+@pytest.fixture(autouse=True)
+def in_process():
+    """These tests read in-process (monkeypatches apply); TestWorkerProcesses turns workers on."""
+    tasks.disable()
+
+
 def inspect(path, level="headers", **kw):
     return inspect_file(str(path), path.name, level, **kw)
 
@@ -279,6 +285,15 @@ def test_excel_schema_and_sample_with_dates(tmp_path):
     assert table.sample[0][0].startswith("2024-01-02") and table.sample[1][1] is None
 
 
+def test_a_sheet_inflating_past_the_limit_is_refused(tmp_path, monkeypatch):
+    from jupyter_nbchat.datafiles import excel
+
+    monkeypatch.setattr(excel, "MAX_XML_BYTES", 100_000)
+    path = make.xlsx(tmp_path / "bomb.xlsx", {"S": [["a", "b"], *[[i, "x" * 50] for i in range(5000)]]})
+    with pytest.raises(UnreadableFile, match="zip bomb"):
+        inspect(path)
+
+
 @pytest.mark.parametrize("maker, phrase", [
     (lambda p: make.write_text(p, "a,b\n1,2\n"), "text file"),
     (lambda p: make.encrypted_xlsx(p), "password-protected"),
@@ -445,7 +460,7 @@ def test_upload_names():
 
 class TestWorkerProcesses:
     @pytest.fixture(autouse=True)
-    def processes(self):
+    def in_process(self):
         tasks.enable()
         yield
         tasks.disable()

@@ -89,6 +89,7 @@ async def test_unchanged_file_is_not_read_again(files, jp_root_dir, service):
     first = await files.inspect(["c.csv"])
     before = service.extractions
     again = await asyncio.gather(*(files.inspect(["c.csv", "./c.csv"]) for _ in range(3)))
+    assert [len(r["files"]) for r in again] == [1, 1, 1]
     assert service.extractions == before  # served from the cache
     assert all(r["files"][0] == first["files"][0] for r in again)
     path.write_text("a\n1\n2\n")

@@ -105,6 +105,7 @@ class DataFiles:
         if len(unique) > self.limits.max_files:
             raise TooManyFiles(len(unique), self.limits.max_files)
         resolved = [resolve(p, self.policy) for p in unique]  # every path is checked before any is read
+        resolved = list({r.rel: r for r in resolved}.values())  # "a.csv" and "./a.csv" are one file
         files = list(await asyncio.gather(*(self.summary(r, level) for r in resolved)))
         notebook_dir = ""
         if notebook_path:

@@ -1,18 +1,19 @@
 """Delimited text (CSV, TSV, semicolon, pipe): header, exact row count, schema and sample.
 
-The row count is exact without parsing fields. Rows end at newlines outside double quotes;
-whether a newline is inside quotes is the parity of the quote bytes before it (RFC 4180: an
-escaped quote "" flips twice). Each 1 MiB chunk is turned into bit masks with numpy (one bit
-per byte: quotes, newlines), a prefix-XOR over each 64-bit word gives "inside quotes", and the
-chunk is counted under both starting states, so chunks are independent and run on a small
-thread pool (numpy releases the GIL); a sequential pass stitches them together. Blank lines
-(which pandas skips) are counted from the same masks.
+The row count is exact without parsing fields. Rows end at newlines outside double quotes,
+and whether a newline is inside quotes is the parity of the quote bytes before it (RFC 4180:
+an escaped quote "" flips twice). NumPy turns the text into bit masks, one bit per byte
+(newlines, quotes, delimiters; compared in L2-sized pieces), and a prefix XOR within each
+64-bit word plus a carry across words gives "inside quotes". Each block is counted under both
+states it may start in, so blocks are independent: large files are split into ranges scanned
+by the worker processes over populated memory maps (tasks.py), and a short sequential pass
+stitches the blocks together. Blank lines, which pandas skips, come from the same masks.
 
-Parity is right exactly when every quote opens or closes a field the way the csv module
-(and pandas) read it: an opening quote follows a delimiter, a line end or a quote, a closing
-one is followed by one. The same masks check that; a file with a stray quote (`5" pipe`), or
-one ending inside quotes, is counted instead with Python's csv module over the whole file
-(exact, about 20x slower). UTF-16/32 files are counted with the csv module directly.
+Parity is right exactly when every quote opens or closes a field the way the csv module and
+pandas read it: a quote that opens a field follows a delimiter, a line end or another quote.
+The masks check that too; a file with a stray quote (`5" pipe`), or one ending inside quotes,
+is counted with Python's csv module instead (exact, slower). UTF-16/32 files are counted with
+the csv module directly.
 """
 
 from __future__ import annotations

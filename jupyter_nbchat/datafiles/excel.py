@@ -44,12 +44,13 @@ except ImportError:  # pragma: no cover - optional speed-up
 CHUNK_IN = 1 << 17  # compressed bytes read at a time
 CHUNK_OUT = 1 << 20  # at most this many inflated bytes per step (zip bombs stay small)
 OVERLAP = 4096  # inflated bytes kept from the previous chunk: a row's start tag fits
-MAX_XML_BYTES = 32 << 30  # a sheet inflating to more is refused (zip bomb)
+MAX_XML_BYTES = 8 << 30  # a sheet inflating to more is refused (zip bomb)
 HEADER_SEARCH_ROWS = 1000  # rows searched for the first non-empty one
 WIDTH_ROWS = 50  # rows after the header that also decide the column count
 EXCEL_SCHEMA_ROWS = 10_000  # rows parsed for dtypes and nulls
 MAX_TAIL_BYTES = 16 << 20  # XML after </sheetData> kept for <mergeCells>
 MAX_SHARED_STRING = 1 << 20  # most shared strings resolved (header and sample only)
+PARSE_PIECE = 1 << 16  # XML fed to the parser at a time while the first rows are read
 
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
 _ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"'](\d+)")
@@ -294,41 +295,47 @@ def _scan_sheet(z: zipfile.ZipFile, path: str, part: str, name: str, head_rows: 
                 "t": b"</" + prefix + b"t>",
                 "row": b"<" + prefix + b"row",
                 "end": b"</" + prefix + b"sheetData>",
+                "row_end": b"</" + prefix + b"row>",
             }
         if parsing:
-            try:
-                parser.feed(chunk)
-                for _event, elem in parser.read_events():
-                    tag = _local(elem.tag)
-                    if tag == "row":
-                        number = int(elem.get("r") or next_row)
-                        if elem.get("r") is None:
-                            count_mode = True
-                        next_row = number + 1
-                        cells = _row_cells(elem)
-                        if cells:
-                            rows.append((number, cells))
-                            if header_at is None and any(c.value not in (None, "") for c in cells):
-                                header_at = len(rows) - 1
-                        elem.clear()
-                        if (header_at is not None and len(rows) - header_at > head_rows) or (
-                            header_at is None and number > HEADER_SEARCH_ROWS
-                        ):
+            for at in range(0, len(chunk), PARSE_PIECE):  # small pieces: stop soon after the head
+                try:
+                    parser.feed(chunk[at : at + PARSE_PIECE])
+                    for _event, elem in parser.read_events():
+                        tag = _local(elem.tag)
+                        if tag == "row":
+                            number = int(elem.get("r") or next_row)
+                            if elem.get("r") is None:
+                                count_mode = True
+                            next_row = number + 1
+                            cells = _row_cells(elem)
+                            if cells:
+                                rows.append((number, cells))
+                                if header_at is None and any(c.value not in (None, "") for c in cells):
+                                    header_at = len(rows) - 1
+                            elem.clear()
+                            if (header_at is not None and len(rows) - header_at > head_rows) or (
+                                header_at is None and number > HEADER_SEARCH_ROWS
+                            ):
+                                parsing = False
+                                break
+                        elif tag == "sheetData":
+                            head_complete = True
                             parsing = False
                             break
-                    elif tag == "sheetData":
-                        head_complete = True
-                        parsing = False
-                        break
-            except ET.ParseError as err:
-                raise UnreadableFile(name, f"the workbook is damaged (sheet XML: {err}).") from None
+                except ET.ParseError as err:
+                    raise UnreadableFile(name, f"the workbook is damaged (sheet XML: {err}).") from None
+                if not parsing:
+                    break
         if in_tail:
             if len(tail) < MAX_TAIL_BYTES:
                 tail += chunk
             continue
         buf = carry + chunk
         new_from = len(carry)
-        end = buf.find(tags["end"])
+        # </sheetData> comes after the last </row>: search only past it (searching a whole
+        # chunk of XML for a tag is slow, every other byte being a '<').
+        end = buf.find(tags["end"], max(0, buf.rfind(tags["row_end"])))
         limit = end if end >= 0 else len(buf)
         marker = _last_value(buf, limit, tags)
         if count_mode:
