@@ -13,6 +13,8 @@ export interface IStatus {
   version: string;
   model: string;
   executor: Executor;
+  /** An E2B key is configured, so a chat may choose the sandbox. */
+  e2b_available?: boolean;
   has_api_key: boolean;
   api_key_help: string;
 }
@@ -44,6 +46,118 @@ export interface ITurnRequest {
   cells?: INotebookCell[];
   /** 1..10, from the settings registry; absent: the server's default. */
   max_fix_attempts?: number;
+  /** Attached data files, relative to the server root. */
+  attachments?: string[];
+  /** How much of the attached files Claude is told. */
+  context_level?: ContextLevel;
+  /** Per-chat executor choice; absent: the server's default. */
+  executor?: Executor;
+  /** The chat's sandbox from the notebook's metadata, to reconnect. */
+  sandbox_id?: string;
+}
+
+/** Body of `POST nbchat/executor/warm`. */
+export type IWarmRequest = Pick<
+  ITurnRequest,
+  'notebook_path' | 'attachments' | 'context_level' | 'executor' | 'sandbox_id'
+>;
+
+/** How much of the attached files Claude is told (docs/protocol.md). */
+export type ContextLevel = 'headers' | 'schema' | 'sample';
+
+/** Kinds of data file the server recognises. */
+export type FileType =
+  | 'csv'
+  | 'xlsx'
+  | 'xls'
+  | 'json'
+  | 'jsonl'
+  | 'parquet'
+  | 'other';
+
+/** One column at the `schema`/`sample` levels. */
+export interface IColumnSchema {
+  name: string;
+  dtype: string;
+  nulls: number;
+}
+
+/** One table: a whole CSV/JSON/Parquet file, or one sheet of a workbook. */
+export interface ITableSummary {
+  /** Sheet name; null for single-table files. */
+  name?: string | null;
+  columns: string[];
+  column_count: number;
+  /** Exact number of data rows, header excluded. */
+  row_count: number;
+  header_row?: number | null;
+  schema_rows?: number | null;
+  column_schema?: IColumnSchema[] | null;
+  sample?: (string | null)[][] | null;
+  notes?: string[];
+}
+
+/** What the server knows about one data file (jupyter_nbchat/datafiles/models.py). */
+export interface IFileSummary {
+  /** Relative to the server root, '/'-separated. */
+  path: string;
+  name: string;
+  size: number;
+  mtime_ns?: number;
+  sha256: string;
+  type: FileType;
+  media_type?: string;
+  encoding?: string | null;
+  delimiter?: string | null;
+  /** Workbooks: every sheet, in order. */
+  sheets?: string[];
+  tables?: ITableSummary[];
+  level?: ContextLevel;
+  notes?: string[];
+}
+
+/** Body of `POST nbchat/files/inspect`. */
+export interface IInspectRequest {
+  paths: string[];
+  level?: ContextLevel;
+  notebook_path?: string;
+}
+
+/** Answer of `POST nbchat/files/inspect`. */
+export interface IInspectResult {
+  files: IFileSummary[];
+  /** Exactly what Claude is told about these files. */
+  prompt: string;
+}
+
+/** Answer of `PUT nbchat/files/upload`. */
+export interface IUploadResult {
+  file: IFileSummary;
+}
+
+/** One live variable of the chat's executor (`GET nbchat/variables`). */
+export interface IVariable {
+  name: string;
+  type: string;
+  shape?: number[];
+  columns?: string[];
+  column_count?: number;
+  length?: number;
+}
+
+/** Answer of `GET nbchat/variables`. */
+export interface IVariables {
+  variables: IVariable[];
+}
+
+/** A file a cell created or changed (a `files_changed` event). */
+export interface IChangedFile {
+  /** Relative to the server root. */
+  path: string;
+  size: number;
+  /** Copied into the workspace (false: see `reason`). */
+  copied: boolean;
+  reason?: string;
 }
 
 /** Answer of `POST nbchat/turns` (status 201). */
@@ -95,6 +209,7 @@ export type ErrorKind =
   | 'api_error'
   | 'network'
   | 'execution'
+  | 'data_file'
   | 'internal';
 
 /** Fields common to every event. */
@@ -172,6 +287,31 @@ export interface IErrorEvent extends IEventBase {
   message: string;
 }
 
+export interface IManifestEvent extends IEventBase {
+  type: 'manifest';
+  files: IFileSummary[];
+  /** The exact text Claude was given about the files. */
+  prompt: string;
+  level: ContextLevel;
+}
+
+export interface IExecutorStateEvent extends IEventBase {
+  type: 'executor_state';
+  executor: Executor;
+  /** What to remember in the notebook's metadata.nbchat (e.g. `sandbox_id`). */
+  state: Record<string, unknown>;
+}
+
+export interface IFilesChangedEvent extends IEventBase {
+  type: 'files_changed';
+  files: IChangedFile[];
+}
+
+export interface INoticeEvent extends IEventBase {
+  type: 'notice';
+  text: string;
+}
+
 export interface ITurnFinishedEvent extends IEventBase {
   type: 'turn_finished';
   status: FinishedStatus;
@@ -188,6 +328,10 @@ export type TurnEvent =
   | IAnswerEvent
   | IUsageEvent
   | IErrorEvent
+  | IManifestEvent
+  | IExecutorStateEvent
+  | IFilesChangedEvent
+  | INoticeEvent
   | ITurnFinishedEvent;
 
 /** The `type` discriminator of an event. */

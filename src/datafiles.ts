@@ -1,0 +1,169 @@
+/**
+ * Pure helpers about attached data files: what a chip says, which files can
+ * be attached, and the upload URL. No DOM, no network.
+ */
+
+import { PathExt, URLExt } from '@jupyterlab/coreutils';
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+import { API_NAMESPACE } from './request';
+import type { ContextLevel, IFileSummary, ITableSummary } from './types';
+
+/** Extensions (lower case, with the dot) "Analyse in chat" offers to open. */
+export const DATA_EXTENSIONS: readonly string[] = [
+  '.csv',
+  '.tsv',
+  '.txt',
+  '.xlsx',
+  '.xlsm',
+  '.xls',
+  '.json',
+  '.jsonl',
+  '.parquet'
+];
+
+/** Context levels, least to most. */
+export const CONTEXT_LEVELS: readonly ContextLevel[] = [
+  'headers',
+  'schema',
+  'sample'
+];
+
+/** The level a chat uses when its notebook names none. */
+export const DEFAULT_CONTEXT_LEVEL: ContextLevel = 'headers';
+
+/** Whether `value` is one of the protocol's context levels. */
+export function isContextLevel(value: unknown): value is ContextLevel {
+  return (
+    typeof value === 'string' &&
+    (CONTEXT_LEVELS as readonly string[]).includes(value)
+  );
+}
+
+/** Whether `path` names a data file "Analyse in chat" applies to. */
+export function isDataFile(path: string): boolean {
+  return DATA_EXTENSIONS.includes(PathExt.extname(path).toLowerCase());
+}
+
+/** The label of a context level in the "What Claude sees" select. */
+export function contextLevelLabel(
+  level: ContextLevel,
+  trans: TranslationBundle
+): string {
+  switch (level) {
+    case 'schema':
+      return trans.__('Headers + types');
+    case 'sample':
+      return trans.__('Headers + sample rows');
+    default:
+      return trans.__('Headers only');
+  }
+}
+
+/** "3 rows × 12 cols" for one table. */
+export function tableShapeLabel(
+  table: Pick<ITableSummary, 'row_count' | 'column_count'>,
+  trans: TranslationBundle
+): string {
+  // %1 is the count itself, %2 the count written with digit grouping.
+  const rows = trans._n(
+    '%2 row',
+    '%2 rows',
+    table.row_count,
+    table.row_count.toLocaleString('en-US')
+  );
+  const cols = trans._n(
+    '%2 col',
+    '%2 cols',
+    table.column_count,
+    table.column_count.toLocaleString('en-US')
+  );
+  return `${rows} × ${cols}`;
+}
+
+/**
+ * What a chip says under the file name: the sheet count of a workbook and
+ * the shape of its first table ("2 sheets · 3 rows × 4 cols"); '' when the
+ * server found no table.
+ */
+export function chipDetail(
+  summary: Pick<IFileSummary, 'sheets' | 'tables'>,
+  trans: TranslationBundle
+): string {
+  const parts: string[] = [];
+  const sheets = summary.sheets ?? [];
+  if (sheets.length > 0) {
+    parts.push(trans._n('%1 sheet', '%1 sheets', sheets.length));
+  }
+  const first = (summary.tables ?? [])[0];
+  if (first) {
+    parts.push(tableShapeLabel(first, trans));
+  }
+  return parts.join(' · ');
+}
+
+/**
+ * Substitute `%1`, `%2` … in `message` the way a TranslationBundle does, for
+ * strings translated ahead of knowing their arguments.
+ */
+export function fill(message: string, ...args: unknown[]): string {
+  return message.replace(/%(\d+)/g, (match, n) => {
+    const value = args[Number(n) - 1];
+    return value === undefined ? match : String(value);
+  });
+}
+
+/** A byte count for people: "512 bytes", "1.2 KB", "3.4 MB". */
+export function formatBytes(size: number): string {
+  if (size < 1000) {
+    return `${size} B`;
+  }
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = size;
+  let unit = 'B';
+  for (const next of units) {
+    value /= 1000;
+    unit = next;
+    if (value < 1000) {
+      break;
+    }
+  }
+  return `${value.toFixed(1)} ${unit}`;
+}
+
+/**
+ * The URL of `PUT nbchat/files/upload` for a file named `name` uploaded into
+ * the server-root-relative folder `dir` ('' for the root).
+ */
+export function uploadUrl(
+  baseUrl: string,
+  dir: string,
+  name: string,
+  level?: ContextLevel
+): string {
+  const query: [string, string][] = [
+    ['dir', dir],
+    ['name', name]
+  ];
+  if (level) {
+    query.push(['level', level]);
+  }
+  // Every key keeps its "=", even with an empty value (the root folder).
+  const search = query
+    .map(([key, value]) => `${key}=${encodeURIComponent(value)}`)
+    .join('&');
+  return `${URLExt.join(baseUrl, API_NAMESPACE, 'files', 'upload')}?${search}`;
+}
+
+/** The URL that downloads the server-root-relative `path` (contents API). */
+export function downloadUrl(baseUrl: string, path: string): string {
+  return (
+    URLExt.join(baseUrl, 'files', URLExt.encodeParts(path)) + '?download=1'
+  );
+}
+
+/** The folder of a server-root-relative path ('' for the root). */
+export function folderOf(path: string): string {
+  const dir = PathExt.dirname(path);
+  return dir === '.' || dir === '/' ? '' : dir;
+}
