@@ -272,11 +272,7 @@ function addCost(a: number | null, b: number | null): number | null {
   return (a ?? 0) + (b ?? 0);
 }
 
-function combine(
-  a: IUsageTotals,
-  b: IUsageTotals,
-  sign: 1 | -1
-): IUsageTotals {
+function combine(a: IUsageTotals, b: IUsageTotals, sign: 1 | -1): IUsageTotals {
   const cost =
     sign === 1
       ? addCost(a.cost_usd, b.cost_usd)

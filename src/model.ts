@@ -11,10 +11,12 @@ import { ISignal, Signal } from '@lumino/signaling';
 import type { INotebookWriter } from './notebook';
 import {
   addError,
+  addNotice,
   applyEvent,
   EMPTY_STATE,
   finishTurn,
   IChatState,
+  IRetry,
   isRunning,
   startTurn
 } from './reducer';
@@ -68,6 +70,17 @@ export interface IChatModelOptions {
   messages?: Partial<IChatModelMessages>;
   /** Initial conversation (e.g. rebuilt from the notebook's cells). */
   initialState?: IChatState;
+  /** The chat's own fields of each TurnRequest (attachments, executor …). */
+  requestFields?: () => Partial<ITurnRequest>;
+}
+
+/** How a followed turn ended (`turnEnded`), once the notebook is saved. */
+export interface ITurnEnded {
+  turnId: string;
+  question: string;
+  status: FinishedStatus;
+  /** The notebook path the turn wrote to. */
+  path: string;
 }
 
 /** Default waits between reconnect attempts: about 40 s in total. */
@@ -86,6 +99,17 @@ export class ChatModel implements IDisposable {
     this._delays = options.reconnectDelays ?? RECONNECT_DELAYS;
     this._messages = { ...DEFAULT_MESSAGES, ...options.messages };
     this._state = options.initialState ?? EMPTY_STATE;
+    this._requestFields = options.requestFields ?? (() => ({}));
+  }
+
+  /** Emitted for each event that changed the state (replays are not). */
+  get eventApplied(): ISignal<this, TurnEvent> {
+    return this._eventApplied;
+  }
+
+  /** Emitted when a followed turn is over and its notebook saved. */
+  get turnEnded(): ISignal<this, ITurnEnded> {
+    return this._turnEnded;
   }
 
   /** Emitted whenever `state`, `sending` or `busy` change. */
@@ -121,17 +145,35 @@ export class ChatModel implements IDisposable {
    * @returns true when the server accepted the turn; false when it refused
    *   (the reason is shown as an error item and the caller keeps the text).
    */
-  async send(question: string): Promise<boolean> {
+  async send(
+    question: string,
+    fields: IRetry['fields'] = {}
+  ): Promise<boolean> {
     const text = question.trim();
     if (this.busy || this._isDisposed || text === '') {
       return false;
     }
     const path = this._notebookPath();
     const body: ITurnRequest = {
+      ...this._requestFields(),
+      ...fields,
       notebook_path: path,
       question: text,
       write: 'browser'
     };
+    const retry: IRetry = {
+      question: text,
+      fields: {
+        attachments: body.attachments,
+        context_level: body.context_level,
+        executor: body.executor
+      }
+    };
+    for (const key of ['attachments', 'context_level', 'executor'] as const) {
+      if (retry.fields[key] === undefined) {
+        delete retry.fields[key];
+      }
+    }
     const settings = this._turnSettings();
     const model = settings.model.trim();
     if (model !== '') {
@@ -157,7 +199,9 @@ export class ChatModel implements IDisposable {
       );
     } catch (reason) {
       this._sending = false;
-      this._setState(addError(this._state, 'request', errorMessage(reason)));
+      this._setState(
+        addError(this._state, 'request', errorMessage(reason), retry)
+      );
       return false;
     }
     this._sending = false;
@@ -166,11 +210,32 @@ export class ChatModel implements IDisposable {
     }
     this._turnPath = path;
     this._inserted = 0;
+    this._needsSave = false;
     this._reportedClosed = false;
     this._attempt = 0;
-    this._setState(startTurn(this._state, created.turn_id, text));
+    this._setState(startTurn(this._state, created.turn_id, text, retry));
     this._connect();
     return true;
+  }
+
+  /** Ask again what an error item's Retry holds. */
+  retry(retry: IRetry): Promise<boolean> {
+    return this.send(retry.question, retry.fields);
+  }
+
+  /** Show an informational line in the conversation. */
+  notify(text: string): void {
+    this._setState(addNotice(this._state, text));
+  }
+
+  /**
+   * The notebook changed for the followed turn (e.g. its metadata): save it
+   * when the turn is over even if no cell was inserted.
+   */
+  markForSave(): void {
+    if (isRunning(this._state)) {
+      this._needsSave = true;
+    }
   }
 
   /**
@@ -208,6 +273,7 @@ export class ChatModel implements IDisposable {
       return;
     }
     this._setState(after);
+    this._eventApplied.emit(event);
 
     if (event.type === 'cell') {
       const isNew =
@@ -217,7 +283,7 @@ export class ChatModel implements IDisposable {
       }
     } else if (event.type === 'turn_finished') {
       this._closeSocket();
-      void this._saveIfWritten();
+      void this._endTurn(event.status);
     }
   }
 
@@ -250,11 +316,29 @@ export class ChatModel implements IDisposable {
     }
   }
 
+  /** Save what the turn wrote, then tell listeners the turn is over. */
+  private async _endTurn(status: FinishedStatus): Promise<void> {
+    const turn = this._state.turn;
+    const path = this._turnPath;
+    await this._saveIfWritten();
+    if (turn && !this._isDisposed) {
+      let question = turn.retry?.question ?? '';
+      for (const item of this._state.items) {
+        if (item.kind === 'question' && item.turnId === turn.turnId) {
+          question = item.text;
+          break;
+        }
+      }
+      this._turnEnded.emit({ turnId: turn.turnId, question, status, path });
+    }
+  }
+
   private async _saveIfWritten(): Promise<void> {
-    if (this._inserted === 0) {
+    if (this._inserted === 0 && !this._needsSave) {
       return;
     }
     this._inserted = 0;
+    this._needsSave = false;
     try {
       await this._writer.save(this._turnPath);
     } catch (reason) {
@@ -354,7 +438,7 @@ export class ChatModel implements IDisposable {
     );
     state = finishTurn(state, status);
     this._setState(state);
-    void this._saveIfWritten();
+    void this._endTurn(status);
   }
 
   private _closeSocket(): void {
@@ -390,6 +474,10 @@ export class ChatModel implements IDisposable {
   private readonly _delays: readonly number[];
   private readonly _messages: IChatModelMessages;
   private readonly _stateChanged = new Signal<this, IChatState>(this);
+  private readonly _eventApplied = new Signal<this, TurnEvent>(this);
+  private readonly _turnEnded = new Signal<this, ITurnEnded>(this);
+  private readonly _requestFields: () => Partial<ITurnRequest>;
+  private _needsSave = false;
   private _state: IChatState;
   private _sending = false;
   private _isDisposed = false;

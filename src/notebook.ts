@@ -7,6 +7,8 @@
 
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
+import type { IMetadataStore } from './context';
+import { METADATA_KEY } from './metadata';
 import type { INotebookCell, TurnCell } from './types';
 
 /** What happened to a cell handed to `appendCell`. */
@@ -28,6 +30,34 @@ export interface INotebookWriter {
   cells(path: string): INotebookCell[] | null;
   /** Save the notebook open at `path`; resolves false when it is not open. */
   save(path: string): Promise<boolean>;
+}
+
+/**
+ * Whether a notebook's cells are just the single empty cell JupyterLab puts
+ * in a new notebook (no source, no outputs, not written by a turn).
+ */
+export function isBlankNotebook(
+  cells: ReadonlyArray<{
+    source?: unknown;
+    outputs?: unknown;
+    metadata?: unknown;
+  }>
+): boolean {
+  if (cells.length !== 1) {
+    return false;
+  }
+  const only = cells[0];
+  const source = Array.isArray(only.source)
+    ? only.source.join('')
+    : typeof only.source === 'string'
+      ? only.source
+      : '';
+  const outputs = Array.isArray(only.outputs) ? only.outputs : [];
+  const tagged =
+    !!only.metadata &&
+    typeof only.metadata === 'object' &&
+    'nbchat' in (only.metadata as object);
+  return source.trim() === '' && outputs.length === 0 && !tagged;
 }
 
 /** Find the open notebook panel showing `path`, if any. */
@@ -62,7 +92,15 @@ export class NotebookWriter implements INotebookWriter {
       ? shared.cells.findIndex(existing => existing.id === replaces)
       : -1;
     if (index === -1) {
-      shared.insertCell(shared.cells.length, cell);
+      if (isBlankNotebook(shared.cells.map(c => c.toJSON()))) {
+        // A new notebook's lone empty cell gives way to the first real one.
+        shared.transact(() => {
+          shared.deleteCell(0);
+          shared.insertCell(0, cell);
+        });
+      } else {
+        shared.insertCell(shared.cells.length, cell);
+      }
       return 'inserted';
     }
     shared.transact(() => {
@@ -89,4 +127,20 @@ export class NotebookWriter implements INotebookWriter {
     await panel.context.save();
     return true;
   }
+}
+
+/**
+ * The `metadata.nbchat` of an open notebook, through its model (so the
+ * change is an ordinary, undoable, collaborative notebook edit).
+ */
+export function notebookMetadataStore(panel: NotebookPanel): IMetadataStore {
+  const model = panel.model;
+  if (!model) {
+    throw new Error('The notebook is not loaded yet.');
+  }
+  return {
+    get: () => model.getMetadata(METADATA_KEY),
+    set: value => model.setMetadata(METADATA_KEY, value),
+    changed: model.metadataChanged
+  };
 }

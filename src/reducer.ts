@@ -13,10 +13,17 @@ import type {
   ErrorKind,
   FinishedStatus,
   ICellTag,
+  ITurnRequest,
   IUsageEvent,
   ServerPhase,
   TurnEvent
 } from './types';
+
+/** What a Retry re-sends: the question and the chat fields it went with. */
+export interface IRetry {
+  question: string;
+  fields: Pick<ITurnRequest, 'attachments' | 'context_level' | 'executor'>;
+}
 
 /** What the running turn is doing now; drives the status line. */
 export type TurnPhase = 'idle' | ServerPhase;
@@ -77,6 +84,14 @@ export interface IErrorItem extends IItemBase {
   kind: 'error';
   errorKind: ErrorKind | 'request' | 'connection' | 'notebook';
   message: string;
+  /** The question to send again (a Retry button); null when unknown. */
+  retry: IRetry | null;
+}
+
+/** Something to tell the person that is not an error. */
+export interface INoticeItem extends IItemBase {
+  kind: 'notice';
+  text: string;
 }
 
 /** The turn was stopped by the person. */
@@ -92,6 +107,7 @@ export type ChatItem =
   | ICellItem
   | IAnswerItem
   | IErrorItem
+  | INoticeItem
   | IStoppedItem;
 
 /** The turn the panel follows. */
@@ -111,6 +127,8 @@ export interface ITurnState {
   /** Whether a code cell has run in this turn (prose after it is the answer). */
   ranCode: boolean;
   usage: IUsageEvent | null;
+  /** What was asked, for a Retry after an error. */
+  retry: IRetry | null;
 }
 
 /** Everything the panel renders for one notebook. */
@@ -134,7 +152,8 @@ export function isRunning(state: IChatState): boolean {
 export function startTurn(
   state: IChatState,
   turnId: string,
-  question: string
+  question: string,
+  retry: IRetry | null = null
 ): IChatState {
   return {
     items: [
@@ -150,7 +169,8 @@ export function startTurn(
       finished: null,
       cellIds: [],
       ranCode: false,
-      usage: null
+      usage: null,
+      retry
     }
   };
 }
@@ -161,13 +181,29 @@ export function startTurn(
 export function addError(
   state: IChatState,
   errorKind: IErrorItem['errorKind'],
-  message: string
+  message: string,
+  retry: IRetry | null = null
 ): IChatState {
   const turnId = state.turn?.turnId ?? null;
   const key = `error:${state.items.length}:${errorKind}`;
   return {
     ...state,
-    items: [...state.items, { kind: 'error', key, turnId, errorKind, message }]
+    items: [
+      ...state.items,
+      { kind: 'error', key, turnId, errorKind, message, retry }
+    ]
+  };
+}
+
+/**
+ * Show a notice that belongs to no event (e.g. the executor was restarted).
+ */
+export function addNotice(state: IChatState, text: string): IChatState {
+  const key = `notice:${state.items.length}`;
+  const turnId = state.turn?.turnId ?? null;
+  return {
+    ...state,
+    items: [...state.items, { kind: 'notice', key, turnId, text }]
   };
 }
 
@@ -320,9 +356,14 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
           key,
           turnId,
           errorKind: event.kind,
-          message: event.message
+          message: event.message,
+          retry: turn.retry ?? retryFromItems(items, turnId)
         }
       ];
+      break;
+
+    case 'notice':
+      items = [...items, { kind: 'notice', key, turnId, text: event.text }];
       break;
 
     case 'turn_finished':
@@ -553,6 +594,17 @@ function upsertCode(
   const copy = items.slice();
   copy[index] = { ...(items[index] as ICodeItem), code, state };
   return copy;
+}
+
+/** A Retry for a turn whose request is not known: its question, as shown. */
+function retryFromItems(
+  items: readonly ChatItem[],
+  turnId: string
+): IRetry | null {
+  const question = items.find(
+    (i): i is IQuestionItem => i.kind === 'question' && i.turnId === turnId
+  );
+  return question ? { question: question.text, fields: {} } : null;
 }
 
 /** Code still marked writing/running once the turn is over is settled. */

@@ -67,13 +67,7 @@ export type ContextLevel = 'headers' | 'schema' | 'sample';
 
 /** Kinds of data file the server recognises. */
 export type FileType =
-  | 'csv'
-  | 'xlsx'
-  | 'xls'
-  | 'json'
-  | 'jsonl'
-  | 'parquet'
-  | 'other';
+  'csv' | 'xlsx' | 'xls' | 'json' | 'jsonl' | 'parquet' | 'other';
 
 /** One column at the `schema`/`sample` levels. */
 export interface IColumnSchema {

@@ -114,8 +114,7 @@ export function uploadFile(options: IUploadOptions): Promise<IFileSummary> {
     };
     xhr.onerror = () => {
       // A 413 answered mid-body often reaches the browser as a network error.
-      const message =
-        xhr.status > 0 ? failureMessage(xhr) : messages.failed;
+      const message = xhr.status > 0 ? failureMessage(xhr) : messages.failed;
       reject(new NbChatRequestError(message, xhr.status, endpoint));
     };
     xhr.onabort = () => {

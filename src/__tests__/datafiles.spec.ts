@@ -62,9 +62,7 @@ describe('chip labels', () => {
         trans
       )
     ).toBe('2 sheets · 3 rows × 4 cols');
-    expect(chipDetail({ sheets: ['Only'], tables: [] }, trans)).toBe(
-      '1 sheet'
-    );
+    expect(chipDetail({ sheets: ['Only'], tables: [] }, trans)).toBe('1 sheet');
   });
 
   it('says nothing when no table was found', () => {

@@ -41,9 +41,7 @@ describe('readChatMetadata', () => {
       usage: addTurnUsage(undefined, 't1', turnTotals(usage(10, 5, 0.01)))
     };
     const written = writeChatMetadata(meta);
-    expect(readChatMetadata(JSON.parse(JSON.stringify(written)))).toEqual(
-      meta
-    );
+    expect(readChatMetadata(JSON.parse(JSON.stringify(written)))).toEqual(meta);
   });
 
   it('leaves unset keys out when writing', () => {

@@ -85,7 +85,8 @@ interface IRecorded {
 function setup(
   answer: (req: IRecorded) => Response = () =>
     new Response(JSON.stringify({ turn_id: TURN }), { status: 201 }),
-  settings = { model: '', maxFixAttempts: 0 }
+  settings = { model: '', maxFixAttempts: 0 },
+  requestFields: () => Record<string, unknown> = () => ({})
 ) {
   const requests: IRecorded[] = [];
   const fetch = async (input: Request) => {
@@ -112,7 +113,8 @@ function setup(
     writer,
     serverSettings,
     turnSettings: () => settings,
-    reconnectDelays: [0, 0, 0]
+    reconnectDelays: [0, 0, 0],
+    requestFields
   });
   return { model, writer, requests };
 }
@@ -309,5 +311,135 @@ describe('ChatModel.cancel', () => {
     ]);
     expect(model.state.items.map(i => i.kind)).toEqual(['question', 'stopped']);
     expect(model.busy).toBe(false);
+  });
+});
+
+describe('ChatModel with attachments', () => {
+  const fields = {
+    attachments: ['data/shoes.csv'],
+    context_level: 'schema',
+    sandbox_id: 'sbx-1'
+  };
+
+  it('sends the chat’s fields with every question', async () => {
+    const { model, requests } = setup(undefined, undefined, () => fields);
+    await model.send('How many shoes?');
+    expect(requests[0].body).toEqual(
+      expect.objectContaining({
+        attachments: ['data/shoes.csv'],
+        context_level: 'schema',
+        sandbox_id: 'sbx-1'
+      })
+    );
+  });
+
+  it('offers a Retry re-sending the same question and attachments', async () => {
+    let refuse = true;
+    let current: Record<string, unknown> = fields;
+    const { model, requests } = setup(
+      () =>
+        refuse
+          ? new Response(JSON.stringify({ message: 'Overloaded.' }), {
+              status: 409
+            })
+          : new Response(JSON.stringify({ turn_id: TURN }), { status: 201 }),
+      undefined,
+      () => current
+    );
+    expect(await model.send('How many shoes?')).toBe(false);
+    const error = model.state.items[0];
+    expect(error).toEqual(
+      expect.objectContaining({
+        kind: 'error',
+        retry: {
+          question: 'How many shoes?',
+          fields: { attachments: ['data/shoes.csv'], context_level: 'schema' }
+        }
+      })
+    );
+    // The person removed the file meanwhile: Retry still sends it.
+    current = { attachments: [], context_level: 'headers' };
+    refuse = false;
+    expect(await model.retry((error as any).retry)).toBe(true);
+    expect(requests[1].body).toEqual(
+      expect.objectContaining({
+        question: 'How many shoes?',
+        attachments: ['data/shoes.csv'],
+        context_level: 'schema'
+      })
+    );
+  });
+
+  it('gives a turn’s error event a Retry for its question', async () => {
+    const { model } = setup();
+    await model.send('What is six times seven?');
+    FakeSocket.instances[0].send([
+      {
+        seq: 1,
+        turn_id: TURN,
+        type: 'turn_started',
+        notebook_path: PATH,
+        question: 'What is six times seven?',
+        executor: 'kernel'
+      },
+      {
+        seq: 2,
+        turn_id: TURN,
+        type: 'error',
+        kind: 'overloaded',
+        message: 'Claude is overloaded.'
+      },
+      { seq: 3, turn_id: TURN, type: 'turn_finished', status: 'error' }
+    ] as TurnEvent[]);
+    const error = model.state.items.find(i => i.kind === 'error') as any;
+    expect(error.retry.question).toBe('What is six times seven?');
+  });
+
+  it('reports applied events and the end of the turn after saving', async () => {
+    const { model, writer } = setup();
+    const applied: string[] = [];
+    const ended: any[] = [];
+    model.eventApplied.connect((_, e) => applied.push(e.type));
+    model.turnEnded.connect((_, e) =>
+      ended.push({ ...e, saves: writer.saves })
+    );
+    await model.send('What is six times seven?');
+    const all = events();
+    FakeSocket.instances[0].send(all);
+    // A replay is not applied again.
+    FakeSocket.instances[0].send(all.slice(0, 2));
+    await tick();
+    expect(applied).toEqual(all.map(e => e.type));
+    expect(ended).toEqual([
+      {
+        turnId: TURN,
+        question: 'What is six times seven?',
+        status: 'done',
+        path: PATH,
+        saves: 1
+      }
+    ]);
+  });
+
+  it('shows notices from the server and from the panel', async () => {
+    const { model } = setup();
+    await model.send('q');
+    FakeSocket.instances[0].send([
+      {
+        seq: 1,
+        turn_id: TURN,
+        type: 'notice',
+        text: 'The sandbox expired; a new one was started.'
+      }
+    ] as TurnEvent[]);
+    model.notify('The Local kernel was restarted.');
+    expect(
+      model.state.items
+        .filter(i => i.kind === 'notice')
+        .map(i => (i as any).text)
+    ).toEqual([
+      'The sandbox expired; a new one was started.',
+      'The Local kernel was restarted.'
+    ]);
   });
 });

@@ -37,9 +37,7 @@ describe('slugFromQuestion', () => {
   });
 
   it('cuts a single enormous word', () => {
-    expect(slugFromQuestion('x'.repeat(100))).toBe(
-      'x'.repeat(MAX_SLUG_LENGTH)
-    );
+    expect(slugFromQuestion('x'.repeat(100))).toBe('x'.repeat(MAX_SLUG_LENGTH));
   });
 
   it('falls back when nothing is left', () => {
@@ -49,15 +47,13 @@ describe('slugFromQuestion', () => {
 
 describe('uniqueNotebookName', () => {
   it('uses the slug when free', () => {
-    expect(uniqueNotebookName('sales', ['Untitled.ipynb'])).toBe(
-      'sales.ipynb'
-    );
+    expect(uniqueNotebookName('sales', ['Untitled.ipynb'])).toBe('sales.ipynb');
   });
 
   it('numbers clashes, ignoring case', () => {
-    expect(
-      uniqueNotebookName('sales', ['Sales.ipynb', 'sales-2.ipynb'])
-    ).toBe('sales-3.ipynb');
+    expect(uniqueNotebookName('sales', ['Sales.ipynb', 'sales-2.ipynb'])).toBe(
+      'sales-3.ipynb'
+    );
   });
 });
 
