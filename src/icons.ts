@@ -14,3 +14,13 @@ export const chatIcon = new LabIcon({
   name: 'jupyter-nbchat:chat',
   svgstr: chatSvg
 });
+
+const attachSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <path class="jp-icon3 jp-icon-selectable" fill="#616161" d="M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6z"/>
+</svg>`;
+
+/** Attach a file: a paper clip. */
+export const attachIcon = new LabIcon({
+  name: 'jupyter-nbchat:attach',
+  svgstr: attachSvg
+});

@@ -7,13 +7,22 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
-import { INotebookTracker } from '@jupyterlab/notebook';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import {
+  FileDialog,
+  IDefaultFileBrowser,
+  IFileBrowserFactory
+} from '@jupyterlab/filebrowser';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { Contents } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { addIcon, downloadIcon, folderIcon } from '@jupyterlab/ui-components';
 
-import { chatIcon } from './icons';
+import { folderOf, isDataFile } from './datafiles';
+import { attachIcon, chatIcon } from './icons';
 import { errorMessage, ITurnSettings } from './model';
 import { NotebookWriter } from './notebook';
 import { ChatPanel } from './panel';
@@ -22,6 +31,7 @@ import { NotebookChats } from './sessions';
 import {
   CommandIDs,
   INbChatPanel,
+  INbChats,
   PluginIDs,
   TRANSLATION_DOMAIN
 } from './tokens';
@@ -30,37 +40,69 @@ import type { IStatus } from './types';
 /** Rank of the sidebar among the right-area widgets. */
 const SIDEBAR_RANK = 900;
 
+/** File-browser items that are files (not folders). */
+const FILE_ITEM_SELECTOR = '.jp-DirListing-item[data-isdir="false"]';
+
+/** The kernel a new analysis starts with. */
+const ANALYSIS_KERNEL = 'python3';
+
 /**
  * The chat sidebar, following the active notebook.
  *
- * Its id is the one of schema/plugin.json, so it reads the user settings.
+ * Its id is the one of schema/plugin.json, so it owns the user settings.
  */
 const panelPlugin: JupyterFrontEndPlugin<ChatPanel> = {
   id: PluginIDs.panel,
   description: PluginIDs.panelDescription,
   autoStart: true,
-  requires: [INotebookTracker],
-  optional: [
-    ITranslator,
-    IRenderMimeRegistry,
-    ILayoutRestorer,
-    ISettingRegistry
-  ],
+  optional: [ITranslator, IRenderMimeRegistry, ILayoutRestorer],
   provides: INbChatPanel,
   activate: (
     app: JupyterFrontEnd,
-    tracker: INotebookTracker,
     translator: ITranslator | null,
     rendermime: IRenderMimeRegistry | null,
-    restorer: ILayoutRestorer | null,
-    settingRegistry: ISettingRegistry | null
+    restorer: ILayoutRestorer | null
   ): ChatPanel => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const serverSettings = app.serviceManager.serverSettings;
 
-    const panel = new ChatPanel({ trans, rendermime });
+    const panel = new ChatPanel({
+      trans,
+      rendermime,
+      commands: app.commands,
+      serverSettings
+    });
     app.shell.add(panel, 'right', { rank: SIDEBAR_RANK });
     restorer?.add(panel, 'jupyter-nbchat');
+
+    // Not awaited: activation never waits on the network.
+    requestAPI<IStatus>('status', {}, serverSettings)
+      .then(status => {
+        panel.server = { kind: 'ready', status };
+      })
+      .catch(reason => {
+        panel.server = { kind: 'unreachable', message: errorMessage(reason) };
+      });
+    return panel;
+  }
+};
+
+/** One chat per open notebook; the panel shows the active notebook's. */
+const chatsPlugin: JupyterFrontEndPlugin<NotebookChats> = {
+  id: PluginIDs.chats,
+  description: PluginIDs.chatsDescription,
+  autoStart: true,
+  requires: [INbChatPanel, INotebookTracker],
+  optional: [ITranslator, ISettingRegistry],
+  provides: INbChats,
+  activate: (
+    app: JupyterFrontEnd,
+    panel: ChatPanel,
+    tracker: INotebookTracker,
+    translator: ITranslator | null,
+    settingRegistry: ISettingRegistry | null
+  ): NotebookChats => {
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
 
     const turnSettings: ITurnSettings = { model: '', maxFixAttempts: 0 };
     if (settingRegistry) {
@@ -82,20 +124,12 @@ const panelPlugin: JupyterFrontEndPlugin<ChatPanel> = {
         });
     }
 
-    // Not awaited: activation never waits on the network.
-    requestAPI<IStatus>('status', {}, serverSettings)
-      .then(status => {
-        panel.server = { kind: 'ready', status };
-      })
-      .catch(reason => {
-        panel.server = { kind: 'unreachable', message: errorMessage(reason) };
-      });
-
     const chats = new NotebookChats({
       tracker,
       panel,
       writer: new NotebookWriter(tracker),
-      serverSettings,
+      serverSettings: app.serviceManager.serverSettings,
+      contents: app.serviceManager.contents,
       turnSettings: () => turnSettings,
       messages: {
         connectionLost: trans.__(
@@ -105,10 +139,15 @@ const panelPlugin: JupyterFrontEndPlugin<ChatPanel> = {
           'The notebook is no longer open, so this turn’s cells were not inserted.'
         ),
         saveFailed: trans.__('Could not save the notebook: %1', '{error}')
+      },
+      contextMessages: {
+        uploadFailed: trans.__('The upload did not complete.'),
+        uploadCancelled: trans.__('Upload cancelled.'),
+        warmFailed: trans.__('Could not prepare where code runs: %1', '%1')
       }
     });
     panel.disposed.connect(() => chats.dispose());
-    return panel;
+    return chats;
   }
 };
 
@@ -156,6 +195,232 @@ const commandsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-const plugins: JupyterFrontEndPlugin<any>[] = [panelPlugin, commandsPlugin];
+/**
+ * Workspace files and notebooks: "Attach to chat" and "Analyse in chat" in
+ * the file browser, picking files in a dialog, new analyses, download.
+ */
+const filesPlugin: JupyterFrontEndPlugin<void> = {
+  id: PluginIDs.files,
+  description: PluginIDs.filesDescription,
+  autoStart: true,
+  requires: [INbChatPanel, INbChats, INotebookTracker, IDocumentManager],
+  optional: [
+    ITranslator,
+    IDefaultFileBrowser,
+    IFileBrowserFactory,
+    ICommandPalette
+  ],
+  activate: (
+    app: JupyterFrontEnd,
+    panel: ChatPanel,
+    chats: NotebookChats,
+    tracker: INotebookTracker,
+    docManager: IDocumentManager,
+    translator: ITranslator | null,
+    defaultBrowser: IDefaultFileBrowser | null,
+    browserFactory: IFileBrowserFactory | null,
+    palette: ICommandPalette | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    const category = trans.__('Notebook Chat');
+    const { commands } = app;
+
+    /** The file browser the person is using (the context menu's one). */
+    const browser = () =>
+      browserFactory?.tracker.currentWidget ?? defaultBrowser ?? null;
+
+    /** Files (not folders) selected in the file browser. */
+    const selectedFiles = (): Contents.IModel[] => {
+      const current = browser();
+      if (!current) {
+        return [];
+      }
+      return Array.from(current.selectedItems()).filter(
+        item => item.type !== 'directory'
+      );
+    };
+
+    const showChat = (focus: boolean) => {
+      app.shell.activateById(panel.id);
+      if (focus) {
+        panel.focusInput();
+      }
+    };
+
+    const noNotebook = () => {
+      Notification.warning(
+        trans.__('Open a notebook first: files are attached to its chat.'),
+        { autoClose: 5000 }
+      );
+    };
+
+    /** A new notebook in `folder`, open with the python3 kernel. */
+    const createNotebook = async (folder: string): Promise<NotebookPanel> => {
+      const model = await docManager.newUntitled({
+        path: folder,
+        type: 'notebook'
+      });
+      const widget = docManager.open(model.path, 'Notebook', {
+        name: ANALYSIS_KERNEL
+      });
+      if (!(widget instanceof NotebookPanel)) {
+        throw new Error(trans.__('Could not open %1.', model.path));
+      }
+      await widget.context.ready;
+      app.shell.activateById(widget.id);
+      chats.nameAfterFirstQuestion(widget);
+      return widget;
+    };
+
+    const reportFailure = (reason: unknown) => {
+      Notification.error(errorMessage(reason), { autoClose: 8000 });
+    };
+
+    commands.addCommand(CommandIDs.attachFile, {
+      label: trans.__('Attach to Chat'),
+      caption: trans.__(
+        'Attach the selected files to the chat of the active notebook'
+      ),
+      icon: attachIcon,
+      isVisible: () => selectedFiles().length > 0,
+      execute: async () => {
+        const paths = selectedFiles().map(item => item.path);
+        const notebook = tracker.currentWidget;
+        if (!notebook) {
+          noNotebook();
+          return;
+        }
+        showChat(false);
+        await chats.chatFor(notebook).context.attachPaths(paths);
+      }
+    });
+
+    commands.addCommand(CommandIDs.attachFromWorkspace, {
+      label: trans.__('Attach Files from the Workspace…'),
+      caption: trans.__(
+        'Choose files already in the workspace to attach to the chat'
+      ),
+      icon: args => (args['isPalette'] ? undefined : folderIcon),
+      isEnabled: () => !!tracker.currentWidget,
+      execute: async () => {
+        const notebook = tracker.currentWidget;
+        if (!notebook) {
+          noNotebook();
+          return;
+        }
+        const result = await FileDialog.getOpenFiles({
+          manager: docManager,
+          translator: translator ?? nullTranslator,
+          title: trans.__(
+            'Attach files to the chat of %1',
+            notebook.title.label
+          ),
+          defaultPath: folderOf(notebook.context.path),
+          // Folders (to browse) and files; notebooks are not data.
+          filter: model => (model.type === 'notebook' ? null : {})
+        });
+        const paths = (result.value ?? [])
+          .filter(model => model.type !== 'directory')
+          .map(model => model.path);
+        if (!result.button.accept || paths.length === 0) {
+          return;
+        }
+        if (notebook.isDisposed) {
+          return;
+        }
+        await chats.chatFor(notebook).context.attachPaths(paths);
+      }
+    });
+
+    commands.addCommand(CommandIDs.analyseFile, {
+      label: trans.__('Analyse in Chat'),
+      caption: trans.__(
+        'Create a notebook next to this data file, attach it and ask about it'
+      ),
+      icon: chatIcon,
+      isVisible: () => selectedFiles().some(item => isDataFile(item.path)),
+      execute: async () => {
+        const file = selectedFiles().find(item => isDataFile(item.path));
+        if (!file) {
+          return;
+        }
+        try {
+          const notebook = await createNotebook(folderOf(file.path));
+          showChat(true);
+          await chats.chatFor(notebook).context.attachPaths([file.path]);
+        } catch (reason) {
+          reportFailure(reason);
+        }
+      }
+    });
+
+    commands.addCommand(CommandIDs.newAnalysis, {
+      label: trans.__('New Analysis'),
+      caption: trans.__(
+        'Create a notebook in the file browser’s folder and chat about data in it'
+      ),
+      icon: args => (args['isPalette'] ? undefined : addIcon),
+      execute: async () => {
+        const folder = defaultBrowser?.model.path ?? '';
+        try {
+          await createNotebook(folder);
+          showChat(true);
+        } catch (reason) {
+          reportFailure(reason);
+        }
+      }
+    });
+
+    commands.addCommand(CommandIDs.downloadNotebook, {
+      label: trans.__('Download Notebook'),
+      caption: trans.__('Save the active notebook and download the .ipynb'),
+      icon: args => (args['isPalette'] ? undefined : downloadIcon),
+      isEnabled: () => !!tracker.currentWidget,
+      execute: async () => {
+        const notebook = tracker.currentWidget;
+        if (!notebook) {
+          return;
+        }
+        try {
+          await notebook.context.save();
+          await notebook.context.download();
+        } catch (reason) {
+          reportFailure(reason);
+        }
+      }
+    });
+
+    app.contextMenu.addItem({
+      command: CommandIDs.attachFile,
+      selector: FILE_ITEM_SELECTOR,
+      rank: 3
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.analyseFile,
+      selector: FILE_ITEM_SELECTOR,
+      rank: 3
+    });
+
+    if (palette) {
+      for (const command of [
+        CommandIDs.newAnalysis,
+        CommandIDs.attachFromWorkspace,
+        CommandIDs.downloadNotebook
+      ]) {
+        palette.addItem({ command, category });
+      }
+    }
+
+    // The panel's buttons run these commands: show them now they exist.
+    panel.update();
+  }
+};
+
+const plugins: JupyterFrontEndPlugin<any>[] = [
+  panelPlugin,
+  chatsPlugin,
+  commandsPlugin,
+  filesPlugin
+];
 
 export default plugins;

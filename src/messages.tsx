@@ -4,21 +4,26 @@
 
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { TranslationBundle } from '@jupyterlab/translation';
+import { infoIcon } from '@jupyterlab/ui-components';
 import React, { useEffect, useRef } from 'react';
 
 import { MarkdownView } from './markdown';
-import type { ChatItem, ICellItem, ICodeItem } from './reducer';
+import type { ChatItem, ICellItem, ICodeItem, IRetry } from './reducer';
 
 /** Props of MessageList. */
 export interface IMessageListProps {
   items: readonly ChatItem[];
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
+  /** Whether a Retry may be sent now (no turn runs, the server is ready). */
+  canRetry?: boolean;
+  /** Send an error's question again. */
+  onRetry?: (retry: IRetry) => void;
 }
 
 /** Every item of the conversation, newest last, kept scrolled to the bottom. */
 export function MessageList(props: IMessageListProps): JSX.Element {
-  const { items, trans, rendermime } = props;
+  const { items, trans, rendermime, canRetry, onRetry } = props;
   const list = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
 
@@ -51,6 +56,8 @@ export function MessageList(props: IMessageListProps): JSX.Element {
           item={item}
           trans={trans}
           rendermime={rendermime}
+          canRetry={!!canRetry}
+          onRetry={onRetry}
         />
       ))}
     </div>
@@ -61,8 +68,10 @@ function Message(props: {
   item: ChatItem;
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
+  canRetry: boolean;
+  onRetry?: (retry: IRetry) => void;
 }): JSX.Element {
-  const { item, trans, rendermime } = props;
+  const { item, trans, rendermime, canRetry, onRetry } = props;
   switch (item.kind) {
     case 'question':
       return (
@@ -94,6 +103,26 @@ function Message(props: {
       return (
         <div className="jp-NbChat-message jp-NbChat-error" role="alert">
           <div className="jp-NbChat-plainText">{item.message}</div>
+          {item.retry && onRetry && (
+            <div className="jp-NbChat-errorActions">
+              <button
+                type="button"
+                className="jp-NbChat-button jp-mod-retry"
+                disabled={!canRetry}
+                title={trans.__('Ask “%1” again', item.retry.question)}
+                onClick={() => onRetry(item.retry!)}
+              >
+                {trans.__('Retry')}
+              </button>
+            </div>
+          )}
+        </div>
+      );
+    case 'notice':
+      return (
+        <div className="jp-NbChat-message jp-NbChat-info" role="note">
+          <infoIcon.react tag="span" elementSize="small" />
+          <span className="jp-NbChat-plainText">{item.text}</span>
         </div>
       );
     case 'stopped':

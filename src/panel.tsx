@@ -3,17 +3,34 @@
  */
 
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { ServerConnection } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { ReactWidget } from '@jupyterlab/ui-components';
+import {
+  addIcon,
+  downloadIcon,
+  folderIcon,
+  ReactWidget
+} from '@jupyterlab/ui-components';
+import type { CommandRegistry } from '@lumino/commands';
+import type { Drag } from '@lumino/dragdrop';
+import type { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useRef, useState } from 'react';
 
+import { AttachArea } from './attachments';
+import type { ChatContext } from './context';
 import { useSignalRefresh } from './hooks';
-import { chatIcon } from './icons';
+import { attachIcon, chatIcon } from './icons';
+import { turnTotals } from './metadata';
 import { MessageList } from './messages';
 import type { ChatModel } from './model';
 import { isRunning, statusText } from './reducer';
-import type { IStatus, IUsageEvent } from './types';
+import { ChatFooter, FilesCreated, usageText, Variables } from './sections';
+import { CommandIDs } from './tokens';
+import type { IStatus } from './types';
+
+/** The drag mime of JupyterLab's file browser: a list of paths. */
+export const CONTENTS_MIME = 'application/x-jupyter-icontents';
 
 /** The DOM id of the sidebar (also used to activate it). */
 export const PANEL_ID = 'jp-NbChat-panel';
@@ -24,7 +41,10 @@ export interface IPanelNotebook {
   key: string;
   /** File name shown in the header. */
   name: string;
+  /** Path relative to the server root. */
+  path: string;
   model: ChatModel;
+  context: ChatContext;
 }
 
 /** What the panel knows about the server extension. */
@@ -37,6 +57,10 @@ export type ServerState =
 export interface IChatPanelOptions {
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
+  /** Runs the panel's buttons that are commands (New analysis …). */
+  commands?: CommandRegistry | null;
+  /** For download links of created files. */
+  serverSettings?: ServerConnection.ISettings;
 }
 
 /** The Notebook Chat sidebar widget. */
@@ -45,6 +69,8 @@ export class ChatPanel extends ReactWidget {
     super();
     this._trans = options.trans;
     this._rendermime = options.rendermime;
+    this._commands = options.commands ?? null;
+    this._baseUrl = options.serverSettings?.baseUrl ?? '/';
     this.id = PANEL_ID;
     this.addClass('jp-NbChat-panel');
     this.title.icon = chatIcon;
@@ -75,6 +101,18 @@ export class ChatPanel extends ReactWidget {
     this._changed.emit();
   }
 
+  /** Files are being dragged over the panel (drop-zone highlight). */
+  get dropActive(): boolean {
+    return this._dropActive;
+  }
+
+  /** Open the computer's file chooser to attach files to the shown chat. */
+  chooseFiles(): void {
+    this.node
+      .querySelector<HTMLInputElement>('input.jp-NbChat-fileInput')
+      ?.click();
+  }
+
   /** Put the keyboard focus in the question box (once it is rendered). */
   focusInput(): void {
     const focus = (triesLeft: number) => {
@@ -95,42 +133,210 @@ export class ChatPanel extends ReactWidget {
     super.dispose();
   }
 
+  /** Drag and drop: files from the computer, or from the file browser. */
+  handleEvent(event: Event): void {
+    switch (event.type) {
+      case 'dragenter':
+      case 'dragover':
+        this._onNativeDragOver(event as DragEvent);
+        break;
+      case 'dragleave':
+        this._onNativeDragLeave(event as DragEvent);
+        break;
+      case 'drop':
+        this._onNativeDrop(event as DragEvent);
+        break;
+      case 'lm-dragenter':
+      case 'lm-dragover':
+        this._onLuminoDragOver(event as Drag.Event);
+        break;
+      case 'lm-dragleave':
+        this._onLuminoDragLeave(event as Drag.Event);
+        break;
+      case 'lm-drop':
+        this._onLuminoDrop(event as Drag.Event);
+        break;
+      default:
+        break;
+    }
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    for (const type of DROP_EVENTS) {
+      this.node.addEventListener(type, this);
+    }
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    for (const type of DROP_EVENTS) {
+      this.node.removeEventListener(type, this);
+    }
+    this._setDropActive(false);
+    super.onBeforeDetach(msg);
+  }
+
   protected render(): JSX.Element {
     return (
       <PanelView
         panel={this}
         trans={this._trans}
         rendermime={this._rendermime}
+        commands={this._commands}
+        baseUrl={this._baseUrl}
       />
     );
   }
 
+  private _onNativeDragOver(event: DragEvent): void {
+    const types = event.dataTransfer?.types;
+    if (!this._notebook || !types || !Array.from(types).includes('Files')) {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    event.dataTransfer!.dropEffect = 'copy';
+    this._setDropActive(true);
+  }
+
+  private _onNativeDragLeave(event: DragEvent): void {
+    const related = event.relatedTarget as Node | null;
+    if (!related || !this.node.contains(related)) {
+      this._setDropActive(false);
+    }
+  }
+
+  private _onNativeDrop(event: DragEvent): void {
+    const files = Array.from(event.dataTransfer?.files ?? []);
+    this._setDropActive(false);
+    if (!this._notebook || files.length === 0) {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    void this._notebook.context.uploadFiles(files);
+  }
+
+  private _onLuminoDragOver(event: Drag.Event): void {
+    if (!this._notebook || !event.mimeData.hasData(CONTENTS_MIME)) {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    event.dropAction = event.proposedAction;
+    this._setDropActive(true);
+  }
+
+  private _onLuminoDragLeave(event: Drag.Event): void {
+    const related = event.relatedTarget as Node | null;
+    if (!related || !this.node.contains(related)) {
+      this._setDropActive(false);
+    }
+  }
+
+  private _onLuminoDrop(event: Drag.Event): void {
+    this._setDropActive(false);
+    if (!this._notebook || !event.mimeData.hasData(CONTENTS_MIME)) {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    const paths = event.mimeData.getData(CONTENTS_MIME);
+    // Nothing moves: the file stays where it is and is only attached.
+    event.dropAction = 'none';
+    if (Array.isArray(paths)) {
+      void this._notebook.context.attachPaths(
+        paths.filter((p): p is string => typeof p === 'string')
+      );
+    }
+  }
+
+  private _setDropActive(active: boolean): void {
+    if (active !== this._dropActive) {
+      this._dropActive = active;
+      this.toggleClass('jp-mod-dropTarget', active);
+      this._changed.emit();
+    }
+  }
+
   private readonly _trans: TranslationBundle;
   private readonly _rendermime: IRenderMimeRegistry | null;
+  private readonly _commands: CommandRegistry | null;
+  private readonly _baseUrl: string;
   private readonly _changed = new Signal<this, void>(this);
   private _notebook: IPanelNotebook | null = null;
   private _server: ServerState = { kind: 'loading' };
+  private _dropActive = false;
 }
+
+/** DOM events the panel listens to for drag and drop. */
+const DROP_EVENTS = [
+  'dragenter',
+  'dragover',
+  'dragleave',
+  'drop',
+  'lm-dragenter',
+  'lm-dragover',
+  'lm-dragleave',
+  'lm-drop'
+];
 
 function PanelView(props: {
   panel: ChatPanel;
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
+  commands: CommandRegistry | null;
+  baseUrl: string;
 }): JSX.Element {
-  const { panel, trans, rendermime } = props;
+  const { panel, trans, rendermime, commands, baseUrl } = props;
   useSignalRefresh(panel.changed);
   const notebook = panel.notebook;
   const server = panel.server;
+  const canRun = (id: string) => !!commands && commands.hasCommand(id);
 
   return (
     <div className="jp-NbChat-root">
       <header className="jp-NbChat-header">
-        <h2 className="jp-NbChat-title">{trans.__('Notebook Chat')}</h2>
-        {notebook && (
-          <div className="jp-NbChat-notebookName" title={notebook.name}>
-            {notebook.name}
-          </div>
-        )}
+        <div className="jp-NbChat-headerText">
+          <h2 className="jp-NbChat-title">{trans.__('Notebook Chat')}</h2>
+          {notebook && (
+            <div className="jp-NbChat-notebookName" title={notebook.path}>
+              {notebook.name}
+            </div>
+          )}
+        </div>
+        <div
+          className="jp-NbChat-toolbar"
+          role="toolbar"
+          aria-label={trans.__('Notebook Chat actions')}
+        >
+          {canRun(CommandIDs.newAnalysis) && (
+            <button
+              type="button"
+              className="jp-NbChat-iconButton"
+              aria-label={trans.__('New analysis')}
+              title={trans.__(
+                'New analysis: a new notebook in the file browser’s folder, with this chat'
+              )}
+              onClick={() => void commands!.execute(CommandIDs.newAnalysis)}
+            >
+              <addIcon.react tag="span" elementSize="normal" />
+            </button>
+          )}
+          {notebook && canRun(CommandIDs.downloadNotebook) && (
+            <button
+              type="button"
+              className="jp-NbChat-iconButton"
+              aria-label={trans.__('Download notebook')}
+              title={trans.__('Save and download %1', notebook.name)}
+              onClick={() =>
+                void commands!.execute(CommandIDs.downloadNotebook)
+              }
+            >
+              <downloadIcon.react tag="span" elementSize="normal" />
+            </button>
+          )}
+        </div>
       </header>
       <ServerNotice server={server} trans={trans} />
       {notebook ? (
@@ -140,10 +346,27 @@ function PanelView(props: {
           server={server}
           trans={trans}
           rendermime={rendermime}
+          commands={commands}
+          baseUrl={baseUrl}
         />
       ) : (
         <div className="jp-NbChat-empty">
-          {trans.__('Open a notebook to start')}
+          <p>{trans.__('Open a notebook to start')}</p>
+          {canRun(CommandIDs.newAnalysis) && (
+            <button
+              type="button"
+              className="jp-NbChat-button jp-mod-accept"
+              onClick={() => void commands!.execute(CommandIDs.newAnalysis)}
+            >
+              {trans.__('Start a new analysis')}
+            </button>
+          )}
+        </div>
+      )}
+      {notebook && panel.dropActive && (
+        <div className="jp-NbChat-dropOverlay" aria-hidden="true">
+          <attachIcon.react tag="span" elementSize="large" />
+          <span>{trans.__('Drop files to attach them to this chat')}</span>
         </div>
       )}
     </div>
@@ -182,12 +405,16 @@ function Conversation(props: {
   server: ServerState;
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
+  commands: CommandRegistry | null;
+  baseUrl: string;
 }): JSX.Element {
-  const { notebook, server, trans, rendermime } = props;
+  const { notebook, server, trans, rendermime, commands, baseUrl } = props;
   const model = notebook.model;
+  const context = notebook.context;
   useSignalRefresh(model.stateChanged);
   const state = model.state;
   const [draft, setDraft] = useState(model.draft);
+  const fileInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     model.draft = draft;
@@ -196,6 +423,8 @@ function Conversation(props: {
   const serverReady = server.kind === 'ready' && server.status.has_api_key;
   const running = isRunning(state);
   const canSend = serverReady && !model.busy && draft.trim() !== '';
+  const canPick =
+    !!commands && commands.hasCommand(CommandIDs.attachFromWorkspace);
 
   const send = async () => {
     if (!canSend) {
@@ -218,6 +447,15 @@ function Conversation(props: {
     }
   };
 
+  const onFilesChosen = (event: React.ChangeEvent<HTMLInputElement>) => {
+    const files = Array.from(event.target.files ?? []);
+    // Choosing the same file again must fire `change` again.
+    event.target.value = '';
+    if (files.length > 0) {
+      void context.uploadFiles(files);
+    }
+  };
+
   const status = model.sending
     ? trans.__('Sending…')
     : running
@@ -229,7 +467,7 @@ function Conversation(props: {
       {state.items.length === 0 ? (
         <div className="jp-NbChat-hint">
           {trans.__(
-            'Ask a question about your data. Claude writes code cells into %1 and runs them in its kernel.',
+            'Attach data files and ask a question about them. Claude writes code cells into %1 and runs them.',
             notebook.name
           )}
         </div>
@@ -238,6 +476,8 @@ function Conversation(props: {
           items={state.items}
           trans={trans}
           rendermime={rendermime}
+          canRetry={serverReady && !model.busy}
+          onRetry={retry => void model.retry(retry)}
         />
       )}
       <div className="jp-NbChat-status" role="status" aria-live="polite">
@@ -245,9 +485,19 @@ function Conversation(props: {
       </div>
       {state.turn?.usage && (
         <div className="jp-NbChat-usage">
-          {usageText(state.turn.usage, trans)}
+          {trans.__(
+            'This question: %1',
+            usageText(turnTotals(state.turn.usage), trans)
+          )}
         </div>
       )}
+      <FilesCreated
+        context={context}
+        baseUrl={baseUrl}
+        notebookPath={notebook.path}
+        trans={trans}
+      />
+      <Variables context={context} trans={trans} />
       <form
         className="jp-NbChat-input"
         onSubmit={event => {
@@ -255,6 +505,7 @@ function Conversation(props: {
           void send();
         }}
       >
+        <AttachArea context={context} trans={trans} />
         <textarea
           className="jp-NbChat-inputBox"
           aria-label={trans.__('Ask about your data')}
@@ -267,6 +518,41 @@ function Conversation(props: {
           onKeyDown={onKeyDown}
         />
         <div className="jp-NbChat-actions">
+          <div className="jp-NbChat-attachButtons">
+            <input
+              ref={fileInput}
+              className="jp-NbChat-fileInput"
+              type="file"
+              multiple
+              hidden
+              tabIndex={-1}
+              onChange={onFilesChosen}
+            />
+            <button
+              type="button"
+              className="jp-NbChat-iconButton"
+              aria-label={trans.__('Attach file')}
+              title={trans.__('Attach files from your computer')}
+              onClick={() => fileInput.current?.click()}
+            >
+              <attachIcon.react tag="span" elementSize="normal" />
+            </button>
+            {canPick && (
+              <button
+                type="button"
+                className="jp-NbChat-iconButton"
+                aria-label={trans.__('Pick from workspace')}
+                title={trans.__(
+                  'Attach files that are already in the workspace'
+                )}
+                onClick={() =>
+                  void commands!.execute(CommandIDs.attachFromWorkspace)
+                }
+              >
+                <folderIcon.react tag="span" elementSize="normal" />
+              </button>
+            )}
+          </div>
           {running ? (
             <button
               type="button"
@@ -286,24 +572,12 @@ function Conversation(props: {
           )}
         </div>
       </form>
+      <ChatFooter
+        context={context}
+        model={model}
+        status={server.kind === 'ready' ? server.status : null}
+        trans={trans}
+      />
     </div>
   );
-}
-
-/** "1,234 tokens in, 56 out · about $0.0123" for a turn's usage. */
-function usageText(usage: IUsageEvent, trans: TranslationBundle): string {
-  const tokensIn =
-    usage.input_tokens +
-    usage.cache_read_input_tokens +
-    usage.cache_creation_input_tokens;
-  const tokens = trans.__(
-    '%1 tokens in, %2 out',
-    tokensIn.toLocaleString(),
-    usage.output_tokens.toLocaleString()
-  );
-  if (typeof usage.cost_usd !== 'number') {
-    return tokens;
-  }
-  const cost = trans.__('about $%1', usage.cost_usd.toFixed(4));
-  return `${tokens} · ${cost}`;
 }

@@ -4,11 +4,24 @@
 
 import { PathExt } from '@jupyterlab/coreutils';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
-import type { ServerConnection } from '@jupyterlab/services';
+import type { Contents, ServerConnection } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
 
-import { ChatModel, IChatModelMessages, ITurnSettings } from './model';
-import type { INotebookWriter } from './notebook';
+import { ChatContext, IChatContextMessages } from './context';
+import { folderOf } from './datafiles';
+import {
+  ChatModel,
+  IChatModelMessages,
+  ITurnEnded,
+  ITurnSettings
+} from './model';
+import {
+  isUntitledNotebook,
+  slugFromQuestion,
+  uniqueNotebookName
+} from './naming';
+import { INotebookWriter, notebookMetadataStore } from './notebook';
 import type { ChatPanel } from './panel';
 import { stateFromCells } from './reducer';
 
@@ -18,13 +31,22 @@ export interface INotebookChatsOptions {
   panel: ChatPanel;
   writer: INotebookWriter;
   serverSettings: ServerConnection.ISettings;
+  /** Lists folders when a new analysis is named after its first question. */
+  contents?: Contents.IManager;
   /** The person's settings, read at send time. */
   turnSettings: () => ITurnSettings;
   messages: Partial<IChatModelMessages>;
+  contextMessages?: Partial<IChatContextMessages>;
+}
+
+/** The conversation and the data of one notebook's chat. */
+export interface INotebookChat {
+  model: ChatModel;
+  context: ChatContext;
 }
 
 /**
- * Keeps a ChatModel per open notebook (so a turn keeps running, and a draft
+ * Keeps a chat per open notebook (so a turn keeps running, and a draft
  * survives, while another notebook is active) and shows the active one.
  */
 export class NotebookChats implements IDisposable {
@@ -38,35 +60,75 @@ export class NotebookChats implements IDisposable {
     return this._isDisposed;
   }
 
+  /** Emitted when a notebook is renamed after its first question. */
+  get renamed(): ISignal<this, { from: string; to: string }> {
+    return this._renamed;
+  }
+
   /** The chat of `notebook`, created on first use. */
-  chatFor(notebook: NotebookPanel): ChatModel {
-    let chat = this._chats.get(notebook);
-    if (chat) {
-      return chat;
+  chatFor(notebook: NotebookPanel): INotebookChat {
+    const existing = this._chats.get(notebook);
+    if (existing) {
+      return existing;
     }
     const { writer, serverSettings, turnSettings, messages } = this._options;
-    const created = new ChatModel({
+    const context = new ChatContext({
+      store: notebookMetadataStore(notebook),
+      notebookPath: () => notebook.context.path,
+      serverSettings,
+      messages: this._options.contextMessages
+    });
+    const model = new ChatModel({
       notebookPath: () => notebook.context.path,
       writer,
       serverSettings,
       turnSettings,
-      messages
+      messages,
+      requestFields: () => context.requestFields()
     });
-    chat = created;
-    this._chats.set(notebook, created);
+    model.eventApplied.connect((_, event) => context.handleEvent(event));
+    context.metadataWritten.connect(() => model.markForSave());
+    model.turnEnded.connect((_, ended) => {
+      void this._maybeRename(notebook, ended);
+    });
+    const chat = { model, context };
+    this._chats.set(notebook, chat);
 
-    // Reopening a notebook shows the conversation its cells record.
+    // Reopening a notebook shows the conversation its cells record, and
+    // the files its metadata lists.
     void notebook.context.ready.then(() => {
+      if (model.isDisposed) {
+        return;
+      }
       const cells = notebook.model?.sharedModel.toJSON().cells ?? [];
-      created.restore(stateFromCells(cells as any));
+      model.restore(stateFromCells(cells as any));
+      void context.load();
     });
     notebook.context.pathChanged.connect(this._follow, this);
     notebook.disposed.connect(() => {
       this._chats.delete(notebook);
-      created.dispose();
+      model.dispose();
+      context.dispose();
       this._follow();
     });
-    return created;
+    return chat;
+  }
+
+  /** The chat of the notebook the tracker has current, if any. */
+  currentChat(): { notebook: NotebookPanel; chat: INotebookChat } | null {
+    const notebook = this._options.tracker.currentWidget;
+    if (!notebook || notebook.isDisposed) {
+      return null;
+    }
+    return { notebook, chat: this.chatFor(notebook) };
+  }
+
+  /**
+   * Name `notebook` after its first question once that turn is over, while
+   * it still has JupyterLab's "Untitled" name (new analyses only).
+   */
+  nameAfterFirstQuestion(notebook: NotebookPanel): void {
+    this._autoName.add(notebook);
   }
 
   dispose(): void {
@@ -75,8 +137,44 @@ export class NotebookChats implements IDisposable {
     }
     this._isDisposed = true;
     this._options.tracker.currentChanged.disconnect(this._follow, this);
-    this._chats.forEach(chat => chat.dispose());
+    this._chats.forEach(chat => {
+      chat.model.dispose();
+      chat.context.dispose();
+    });
     this._chats.clear();
+    Signal.clearData(this);
+  }
+
+  private async _maybeRename(
+    notebook: NotebookPanel,
+    ended: ITurnEnded
+  ): Promise<void> {
+    if (!this._autoName.has(notebook) || notebook.isDisposed) {
+      return;
+    }
+    this._autoName.delete(notebook);
+    const contents = this._options.contents;
+    const path = notebook.context.path;
+    if (!contents || !isUntitledNotebook(PathExt.basename(path))) {
+      return;
+    }
+    const question = ended.question.trim();
+    if (question === '') {
+      return;
+    }
+    try {
+      const folder = await contents.get(folderOf(path), { content: true });
+      const taken = (folder.content as Contents.IModel[]).map(m => m.name);
+      const name = uniqueNotebookName(slugFromQuestion(question), taken);
+      if (notebook.isDisposed || notebook.context.path !== path) {
+        return;
+      }
+      await notebook.context.rename(name);
+      this._renamed.emit({ from: path, to: notebook.context.path });
+    } catch (reason) {
+      // Keeping the Untitled name is harmless; say why in the console only.
+      console.warn('jupyter-nbchat: could not rename the notebook', reason);
+    }
   }
 
   /** Show the chat of the tracker's current notebook (or the empty state). */
@@ -90,14 +188,21 @@ export class NotebookChats implements IDisposable {
       panel.notebook = null;
       return;
     }
+    const chat = this.chatFor(current);
     panel.notebook = {
       key: current.id,
       name: PathExt.basename(current.context.path),
-      model: this.chatFor(current)
+      path: current.context.path,
+      model: chat.model,
+      context: chat.context
     };
   }
 
   private readonly _options: INotebookChatsOptions;
-  private readonly _chats = new Map<NotebookPanel, ChatModel>();
+  private readonly _chats = new Map<NotebookPanel, INotebookChat>();
+  private readonly _autoName = new WeakSet<NotebookPanel>();
+  private readonly _renamed = new Signal<this, { from: string; to: string }>(
+    this
+  );
   private _isDisposed = false;
 }

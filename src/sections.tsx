@@ -1,0 +1,297 @@
+/**
+ * The chat's side information: files its cells created, the executor's live
+ * variables, and the footer (where code runs, Restart, the chat's usage).
+ */
+
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+import type { TranslationBundle } from '@jupyterlab/translation';
+import { downloadIcon, refreshIcon } from '@jupyterlab/ui-components';
+import React, { useId } from 'react';
+
+import type { ChatContext } from './context';
+import { downloadUrl, folderOf, formatBytes } from './datafiles';
+import { useSignalRefresh } from './hooks';
+import { IUsageTotals, tokensIn } from './metadata';
+import type { ChatModel } from './model';
+import type { Executor, IStatus, IVariable } from './types';
+
+/** "Local kernel" / "E2B sandbox". */
+export function executorLabel(
+  executor: Executor,
+  trans: TranslationBundle
+): string {
+  return executor === 'e2b'
+    ? trans.__('E2B sandbox')
+    : trans.__('Local kernel');
+}
+
+/** "1,234 tokens in, 56 out · about $0.0123". */
+export function usageText(
+  usage: IUsageTotals,
+  trans: TranslationBundle
+): string {
+  const tokens = trans.__(
+    '%1 tokens in, %2 out',
+    tokensIn(usage).toLocaleString('en-US'),
+    usage.output_tokens.toLocaleString('en-US')
+  );
+  if (typeof usage.cost_usd !== 'number') {
+    return tokens;
+  }
+  const digits = usage.cost_usd >= 1 ? 2 : 4;
+  const cost = trans.__('about $%1', usage.cost_usd.toFixed(digits));
+  return `${tokens} · ${cost}`;
+}
+
+/** "DataFrame · 3 × 12" and the like for one variable. */
+export function variableDetail(
+  variable: IVariable,
+  trans: TranslationBundle
+): string {
+  if (Array.isArray(variable.shape) && variable.shape.length > 0) {
+    return variable.shape.map(n => n.toLocaleString('en-US')).join(' × ');
+  }
+  if (typeof variable.length === 'number') {
+    return trans.__('length %1', variable.length.toLocaleString('en-US'));
+  }
+  return '';
+}
+
+/** Files created or changed by the chat's cells, with download links. */
+export function FilesCreated(props: {
+  context: ChatContext;
+  baseUrl: string;
+  notebookPath: string;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { context, baseUrl, notebookPath, trans } = props;
+  useSignalRefresh(context.changed);
+  const files = context.state.filesCreated;
+  if (files.length === 0) {
+    return null;
+  }
+  const folder = folderOf(notebookPath);
+  const shown = (path: string) =>
+    folder && path.startsWith(`${folder}/`)
+      ? path.slice(folder.length + 1)
+      : path;
+  return (
+    <details className="jp-NbChat-section jp-NbChat-files" open>
+      <summary className="jp-NbChat-sectionTitle">
+        {trans.__('Files created (%1)', files.length)}
+      </summary>
+      <ul className="jp-NbChat-fileList">
+        {files.map(file => (
+          <li key={file.path} className="jp-NbChat-fileItem">
+            {file.copied ? (
+              <a
+                className="jp-NbChat-fileLink"
+                href={downloadUrl(baseUrl, file.path)}
+                download={file.path.split('/').pop()}
+                title={trans.__('Download %1', file.path)}
+              >
+                <downloadIcon.react tag="span" elementSize="small" />
+                <span>{shown(file.path)}</span>
+              </a>
+            ) : (
+              <span className="jp-NbChat-fileName">{shown(file.path)}</span>
+            )}
+            <span className="jp-NbChat-muted">
+              {' '}
+              {formatBytes(file.size)}
+              {!file.copied && file.reason ? ` · ${file.reason}` : ''}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
+/** The executor's live variables, refreshed after each turn and on opening. */
+export function Variables(props: {
+  context: ChatContext;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { context, trans } = props;
+  useSignalRefresh(context.changed);
+  const { variables, variablesLoading, variablesError } = context.state;
+  const title =
+    variables === null
+      ? trans.__('Variables')
+      : trans.__('Variables (%1)', variables.length);
+  return (
+    <details
+      className="jp-NbChat-section jp-NbChat-variables"
+      onToggle={event => {
+        if ((event.currentTarget as HTMLDetailsElement).open) {
+          void context.refreshVariables();
+        }
+      }}
+    >
+      <summary className="jp-NbChat-sectionTitle">{title}</summary>
+      <div className="jp-NbChat-sectionBody" aria-busy={variablesLoading}>
+        <button
+          type="button"
+          className="jp-NbChat-iconButton jp-NbChat-refresh"
+          aria-label={trans.__('Refresh the variables')}
+          title={trans.__('Refresh the variables')}
+          disabled={variablesLoading}
+          onClick={() => void context.refreshVariables()}
+        >
+          <refreshIcon.react tag="span" elementSize="small" />
+        </button>
+        {variablesError !== '' && (
+          <p className="jp-NbChat-muted" role="status">
+            {variablesError}
+          </p>
+        )}
+        {variables !== null && variables.length === 0 && (
+          <p className="jp-NbChat-muted">
+            {trans.__('No variables yet: they appear once code has run.')}
+          </p>
+        )}
+        {variables !== null && variables.length > 0 && (
+          <table className="jp-NbChat-varTable">
+            <thead>
+              <tr>
+                <th scope="col">{trans.__('Name')}</th>
+                <th scope="col">{trans.__('Type')}</th>
+                <th scope="col">{trans.__('Shape / length')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {variables.map(variable => (
+                <tr key={variable.name}>
+                  <td>
+                    <code>{variable.name}</code>
+                  </td>
+                  <td>{variable.type}</td>
+                  <td>
+                    {variableDetail(variable, trans)}
+                    {variable.columns && variable.columns.length > 0 && (
+                      <div
+                        className="jp-NbChat-varColumns"
+                        title={variable.columns.join(', ')}
+                      >
+                        {variable.columns.slice(0, 8).join(', ')}
+                        {(variable.column_count ?? variable.columns.length) > 8
+                          ? ', …'
+                          : ''}
+                      </div>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </details>
+  );
+}
+
+/** Where code runs (with the chat's choice when E2B is available), Restart, usage. */
+export function ChatFooter(props: {
+  context: ChatContext;
+  model: ChatModel;
+  status: IStatus | null;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { context, model, status, trans } = props;
+  useSignalRefresh(context.changed);
+  useSignalRefresh(model.stateChanged);
+  const selectId = useId();
+  const meta = context.state.meta;
+  const executor: Executor = meta.executor ?? status?.executor ?? 'kernel';
+  const label = executorLabel(executor, trans);
+  const canChoose = !!status?.e2b_available;
+
+  const restart = async () => {
+    const result = await showDialog({
+      title: trans.__('Restart the %1?', label),
+      body: trans.__(
+        'Every variable of this chat is lost; its attached files stay available.'
+      ),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.warnButton({ label: trans.__('Restart') })
+      ]
+    });
+    if (!result.button.accept) {
+      return;
+    }
+    try {
+      await context.restart();
+      model.notify(trans.__('The %1 was restarted.', label));
+    } catch (reason) {
+      context.addError(
+        trans.__(
+          'Could not restart: %1',
+          reason instanceof Error ? reason.message : String(reason)
+        )
+      );
+    }
+  };
+
+  return (
+    <footer className="jp-NbChat-footer">
+      <div className="jp-NbChat-executor">
+        {canChoose ? (
+          <>
+            <label htmlFor={selectId} className="jp-NbChat-muted">
+              {trans.__('Runs in')}
+            </label>
+            <select
+              id={selectId}
+              className="jp-NbChat-select"
+              value={executor}
+              disabled={model.busy}
+              onChange={event =>
+                context.setExecutor(event.target.value as Executor)
+              }
+            >
+              <option value="kernel">{executorLabel('kernel', trans)}</option>
+              <option value="e2b">{executorLabel('e2b', trans)}</option>
+            </select>
+          </>
+        ) : (
+          <span
+            className="jp-NbChat-executorName"
+            title={trans.__('Code runs in: %1', label)}
+          >
+            {label}
+          </span>
+        )}
+        <button
+          type="button"
+          className="jp-NbChat-linkButton"
+          disabled={model.busy || context.state.restarting}
+          title={trans.__('Restart the %1 of this chat', label)}
+          onClick={() => void restart()}
+        >
+          {context.state.restarting
+            ? trans.__('Restarting…')
+            : trans.__('Restart')}
+        </button>
+      </div>
+      {context.state.executorWarning !== '' && (
+        <div className="jp-NbChat-executorWarning" role="status">
+          {context.state.executorWarning}
+        </div>
+      )}
+      {meta.usage && meta.usage.turns > 0 && (
+        <div
+          className="jp-NbChat-chatUsage"
+          title={trans._n(
+            'Summed over %1 question in this notebook',
+            'Summed over %1 questions in this notebook',
+            meta.usage.turns
+          )}
+        >
+          {trans.__('This chat: %1', usageText(meta.usage, trans))}
+        </div>
+      )}
+    </footer>
+  );
+}
