@@ -215,32 +215,32 @@ def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, newline: int, delimiter:
 
 
 def _scan_mapped(path: str, offset: int, length: int, newline: int, delimiter: int) -> list[_Chunk]:
-    """Counts for each BLOCK of `length` bytes at `offset`, read through a memory map.
+    """Counts for each BLOCK of `length` bytes at `offset`, read through memory maps.
 
-    MAP_POPULATE maps every page in one call, so the bytes are neither copied out of the page
-    cache nor faulted in page by page. A file truncated while mapped raises SIGBUS: this runs
-    in worker processes only (tasks.py).
+    Each block is mapped with MAP_POPULATE, which maps all its pages in one call, so the bytes
+    are neither copied out of the page cache nor faulted in page by page; one block is mapped
+    at a time, so the worker's resident memory grows by BLOCK only. A file truncated while
+    mapped raises SIGBUS: this runs in worker processes only (tasks.py).
     """
     sc = _scratch()
-    base = offset - offset % mmap.ALLOCATIONGRANULARITY
     flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
     chunks = []
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), length + offset - base, flags=flags,
-                                         prot=mmap.PROT_READ, offset=base) as mapped:
-        data = np.frombuffer(mapped, np.uint8, count=length, offset=offset - base)
-        piece = data
-        try:
-            for start in range(0, length, BLOCK):
-                piece = data[start : start + BLOCK]
-                got = piece.size
-                if got % 64:
-                    padded = (got + 63) // 64 * 64
-                    sc.bytes[:got] = piece
-                    sc.bytes[got:padded] = 0
-                    piece = sc.bytes[:padded]
-                chunks.append(_chunk_stats(sc, piece, got, newline, delimiter))
-        finally:
-            del data, piece  # no view may outlive the map
+    with open(path, "rb") as f:
+        for start in range(offset, offset + length, BLOCK):
+            got = min(BLOCK, offset + length - start)
+            base = start - start % mmap.ALLOCATIONGRANULARITY
+            with mmap.mmap(f.fileno(), got + start - base, flags=flags, prot=mmap.PROT_READ, offset=base) as mapped:
+                piece = np.frombuffer(mapped, np.uint8, count=got, offset=start - base)
+                try:
+                    if got % 64:
+                        padded = (got + 63) // 64 * 64
+                        sc.bytes[:got] = piece
+                        sc.bytes[got:padded] = 0
+                        chunks.append(_chunk_stats(sc, sc.bytes[:padded], got, newline, delimiter))
+                    else:
+                        chunks.append(_chunk_stats(sc, piece, got, newline, delimiter))
+                finally:
+                    del piece  # no view may outlive the map
     return chunks
 
 
@@ -354,16 +354,15 @@ def pandas_names(header: Sequence[str]) -> tuple[list[str], list[str]]:
             current = current + 1 if col in present else counts.get(col, 0)
         names[i] = col
         counts[col] = current + 1
-    deduped = names
     notes = []
     if blank:
         shown = ", ".join(str(i + 1) for i in blank[:10]) + (" …" if len(blank) > 10 else "")
         notes.append(f"{len(blank)} column(s) have no name (position {shown}); pandas calls them 'Unnamed: <i>'")
-    dupes = sorted({h for h in header if h != "" and header.count(h) > 1}) if len(header) < 5000 else _dupes(header)
+    dupes = _dupes(header)
     if dupes:
         shown = ", ".join(_quote(d) for d in dupes[:10]) + (" …" if len(dupes) > 10 else "")
         notes.append(f"duplicate column names {shown}: pandas renames the repeats 'name.1', 'name.2' …")
-    return deduped, notes
+    return names, notes
 
 
 def _dupes(header: Sequence[str]) -> list[str]:

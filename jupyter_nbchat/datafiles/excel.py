@@ -421,15 +421,6 @@ def _column_index(ref: str) -> int:
     return max(0, index - 1)
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 # --- shared strings and styles -------------------------------------------------------------
 
 
@@ -644,8 +635,6 @@ def _table(sheet: _SheetRef, scan: _SheetScan | None, strings: list[str], styles
                     values[c.col] = _python_value(c, strings, styles, date1904)
             data.append(values)
             expected = number + 1
-        if not scan.head_complete and len(data) > rows:
-            data = data[:rows]
         frame = pd.DataFrame(data, columns=pd.Index(columns, dtype=object)).infer_objects()
         set_schema(table, frame, level, sample_rows)
     return table
@@ -726,5 +715,3 @@ def _table_from_values(sheet_name: str, rows: list[list[Any]], level: ContextLev
         set_schema(table, frame, level, sample_rows)
     return table
 
-
-_ = _column_letter  # used by tests and notes

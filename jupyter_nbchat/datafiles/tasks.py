@@ -42,6 +42,22 @@ def _warm() -> int:
     return os.getpid()
 
 
+def peak_rss() -> tuple[int, int]:
+    """(pid, peak resident memory in bytes) of the calling process (Linux, macOS)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return os.getpid(), peak if sys.platform == "darwin" else peak * 1024
+
+
+def worker_peaks() -> dict[int, int]:
+    """Peak resident memory of each worker process (diagnostics, for the benchmark)."""
+    pool = _get_pool()
+    if pool is None:
+        return {}
+    return dict(f.result() for f in [pool.submit(peak_rss) for _ in range(8)])
+
+
 def enable(workers: int | None = None) -> None:
     """Run tasks in worker processes from now on (started at once, in the background)."""
     global _enabled
