@@ -59,6 +59,16 @@ class NotebookCell(BaseModel):
         return tag if isinstance(tag, dict) else {}
 
 
+class TurnRecord(BaseModel):
+    """One earlier turn as kept in metadata.nbchat.turns when question/answer cells are off."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    turn_id: str
+    question: str = ""
+    answer: str | None = None
+
+
 class TurnRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -79,6 +89,10 @@ class TurnRequest(BaseModel):
     sandbox_id: str | None = Field(default=None, max_length=200)
     #: Review mode: each cell waits for the person's Run (possibly edited) or Skip.
     review: bool = False
+    #: False: no question/answer cells; the conversation lives in metadata.nbchat.turns.
+    question_answer_cells: bool = True
+    #: metadata.nbchat.turns of the notebook (only needed when question/answer cells are off).
+    turns: list[TurnRecord] | None = Field(default=None, max_length=10_000)
 
     @field_validator("question")
     @classmethod
@@ -164,6 +178,8 @@ class TurnStarted(Event):
     notebook_path: str
     question: str
     executor: ExecutorName
+    #: False: store question and answer in metadata.nbchat.turns, not as cells.
+    question_answer_cells: bool = True
 
 
 class TextDelta(Event):

@@ -54,6 +54,10 @@ def record_turn(metadata: dict[str, Any], turn_id: str, events: list[dict[str, A
         elif event["type"] == "executor_state":
             chat["executor"] = event["executor"]
             chat["executor_state"] = {"executor": event["executor"], "state": event["state"]}
+    started = next((e for e in events if e["type"] == "turn_started"), None)
+    if started is not None and not started.get("question_answer_cells", True):
+        answer = next((e["text"] for e in events if e["type"] == "answer"), None)
+        chat.setdefault("turns", []).append({"turn_id": turn_id, "question": started["question"], "answer": answer})
     usage = [e for e in events if e["type"] == "usage"]
     if usage:
         last = {k: usage[-1].get(k, 0) for k in USAGE_FIELDS} | {"cost_usd": usage[-1].get("cost_usd")}

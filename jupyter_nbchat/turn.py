@@ -207,9 +207,11 @@ class TurnRunner:
                 notebook_path=turn.request.notebook_path,
                 question=turn.request.question,
                 executor=self.executor.name,  # type: ignore[arg-type]
+                question_answer_cells=turn.request.question_answer_cells,
             )
         )
-        turn.emit(CellEvent(role="question", cell=notebook.question_cell(turn.id, turn.request.question)))
+        if turn.request.question_answer_cells:
+            turn.emit(CellEvent(role="question", cell=notebook.question_cell(turn.id, turn.request.question)))
         if self.files is not None:
             turn.emit(
                 Manifest(
@@ -231,7 +233,8 @@ class TurnRunner:
             await self._finish("error")
             return
         turn.emit(Answer(text=answer))
-        turn.emit(CellEvent(role="answer", cell=notebook.answer_cell(turn.id, answer)))
+        if turn.request.question_answer_cells:
+            turn.emit(CellEvent(role="answer", cell=notebook.answer_cell(turn.id, answer)))
         await self._finish("done")
 
     async def _finish(self, status: str) -> None:
@@ -248,7 +251,7 @@ class TurnRunner:
         system = context.system_blocks(
             prompts.system_prompt(await self._environment()), self.files.prompt if self.files else ""
         )
-        history, person_cells = context.history_messages(self.cells)
+        history, person_cells = context.history_messages(self.cells, self.turn.request.turns)
         variables = ""
         if any(c.cell_type == "code" for c in self.cells):
             await self._until_ready()

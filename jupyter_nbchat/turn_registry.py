@@ -20,7 +20,7 @@ from .errors import ExecutorUnavailable, NoApiKeyError, NotebookNotFound, TurnCo
 from .execution import Executor, KernelExecutor
 from .execution.base import LocalFile
 from .execution.introspection import list_variables
-from .models import NotebookCell, TurnRequest, WarmRequest
+from .models import NotebookCell, TurnRecord, TurnRequest, WarmRequest
 from .turn import Turn, TurnRunner, TurnSettings
 
 #: Finished turns kept for late readers before the oldest are dropped.
@@ -123,7 +123,12 @@ class TurnRegistry:
         if any(t.request.notebook_path == path and not t.finished for t in self.turns.values()):
             raise TurnConflict(path)
         files = await self.inspect_attachments(request)
-        cells = request.cells if request.cells is not None else await self._saved_cells(path)
+        if request.cells is None:
+            cells, records = await self._saved_notebook(path)
+            if request.turns is None and not request.question_answer_cells:
+                request = request.model_copy(update={"turns": records})
+        else:
+            cells = request.cells
         existing = self.executors.get(path)
         executor = self.executor_for(path, request.executor, request.sandbox_id)
         if executor is not existing and hasattr(executor, "seed_history"):
@@ -220,13 +225,17 @@ class TurnRegistry:
             raise TurnConflict(notebook_path)
         await executor.restart()
 
-    async def _saved_cells(self, path: str) -> list[NotebookCell]:
-        """The notebook as last saved, for requests that did not send its cells."""
+    async def _saved_notebook(self, path: str) -> tuple[list[NotebookCell], list[TurnRecord]]:
+        """Cells and metadata-kept turns as last saved, for requests that did not send them."""
         cm = self.serverapp.contents_manager
         if not await ensure_async(cm.file_exists(path)):
-            return []
-        model = await ensure_async(cm.get(path, content=True, type="notebook"))
-        return [NotebookCell.model_validate(c) for c in model["content"].get("cells", [])]
+            return [], []
+        content = (await ensure_async(cm.get(path, content=True, type="notebook")))["content"]
+        records = content.get("metadata", {}).get("nbchat", {}).get("turns", [])
+        return (
+            [NotebookCell.model_validate(c) for c in content.get("cells", [])],
+            [TurnRecord.model_validate(r) for r in records if isinstance(r, dict) and r.get("turn_id")],
+        )
 
     async def _run(self, turn: Turn, runner: TurnRunner) -> None:
         try:

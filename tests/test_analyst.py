@@ -147,3 +147,24 @@ async def test_cost_is_estimated_from_usage(nbchat, claude_standin, notebook_pat
     events = await nbchat.ask(notebook_path, "hi", model="claude-sonnet-4-5")
     usage = of_type(events, "usage")[-1]
     assert usage["cost_usd"] == pytest.approx(3.0 + 1.5 + 0.3)
+
+
+async def test_without_question_answer_cells_the_chat_lives_in_metadata(nbchat, claude_standin, jp_root_dir):
+    claude_standin.script(
+        claude_standin.code("total = 40 + 2"), claude_standin.text("Cell [1] set total to 42."),
+        claude_standin.code("print(total)"), claude_standin.text("It printed 42."),
+    )
+    first = await nbchat.ask("meta.ipynb", "Set total", write="server", question_answer_cells=False)
+    assert [c["role"] for c in of_type(first, "cell")] == ["code"]
+    await nbchat.ask("meta.ipynb", "Print it", write="server", question_answer_cells=False)
+    nb = nbformat.read(jp_root_dir / "meta.ipynb", as_version=4)
+    assert [c.cell_type for c in nb.cells] == ["code", "code"]
+    assert [(t["question"], t["answer"]) for t in nb.metadata["nbchat"]["turns"]] == [
+        ("Set total", "Cell [1] set total to 42."),
+        ("Print it", "It printed 42."),
+    ]
+    # The follow-up's history came from the metadata records plus the tagged code cell.
+    history = claude_standin.requests[2]["body"]["messages"]
+    assert history[0]["content"][-1]["text"] == "Question: Set total"
+    assert "total = 40 + 2" in history[1]["content"][0]["text"]
+    assert "Cell [1] set total to 42." in history[1]["content"][0]["text"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import NotebookCell
+from ..models import NotebookCell, TurnRecord
 from .tools import describe_output
 
 CACHE = {"type": "ephemeral"}
@@ -73,9 +73,25 @@ def _person_block(cells: list[NotebookCell]) -> dict[str, Any]:
     return {"type": "text", "text": f"Cells the person has in the notebook:\n\n{body}"}
 
 
-def history_messages(cells: list[NotebookCell]) -> tuple[list[dict[str, Any]], list[NotebookCell]]:
+def _from_records(cells: list[NotebookCell], records: list[TurnRecord]) -> tuple[list[tuple[list[NotebookCell], _Turn]], list[NotebookCell]]:
+    """Turns kept in metadata (no question/answer cells): records in order, with their code cells."""
+    by_turn: dict[str, list[NotebookCell]] = {}
+    person: list[NotebookCell] = []
+    for cell in cells:
+        turn_id = cell.nbchat.get("turn_id")
+        if turn_id:
+            by_turn.setdefault(turn_id, []).append(cell)
+        elif cell.text.strip():
+            person.append(cell)
+    pairs = [([], _Turn(r.question, by_turn.get(r.turn_id, []), r.answer)) for r in records]
+    return pairs, person
+
+
+def history_messages(
+    cells: list[NotebookCell], records: list[TurnRecord] | None = None
+) -> tuple[list[dict[str, Any]], list[NotebookCell]]:
     """Earlier turns as messages, and the person's cells that follow the last turn."""
-    pairs, pending = _split(cells)
+    pairs, pending = _from_records(cells, records) if records is not None else _split(cells)
     messages: list[dict[str, Any]] = []
     for before, turn in pairs:
         user = ([_person_block(before)] if before else []) + [
