@@ -4,25 +4,46 @@ Going through the server's session and kernel managers (not a private kernel) me
 the open notebook and the generated cells share one kernel and its variables, and that
 a remote gateway (`--gateway-url`) works unchanged. One client per kernel is kept and
 reused; only our own execution's iopub messages are read (filtered on msg_id).
+
+The kernel runs in the notebook's folder, so the files a cell writes are already in
+the workspace: the folder is listed before and after each cell (bounded, hidden
+entries skipped; see `workspace`) and what changed is reported.
+
+A kernel that dies under a cell is restarted by the server's kernel restarter; the
+cell then ends with a `KernelDied` error output (variables are gone) and the next
+cell runs in the restarted kernel.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import os
+import posixpath
 import time
+from pathlib import Path
 from typing import Any
 
 from ..errors import ExecutorUnavailable, KernelDied
-from .base import ExecutionResult, Executor, LocalFile, SyncReport
+from . import workspace
+from .base import ChangedFile, ExecutionResult, Executor, LocalFile, SyncReport
 from .outputs import OutputCollector, error_output
 
 #: How often a silent execution checks that the kernel is still alive.
 ALIVE_CHECK_SECONDS = 2.0
 #: After an interrupt, how long to wait for the kernel to report idle.
 INTERRUPT_GRACE_SECONDS = 10.0
+#: How long a dead kernel is left to the server's restarter before we restart it.
+RESTARTER_GRACE_SECONDS = 15.0
+KERNEL_DIED_MESSAGE = (
+    "The kernel died while running this cell (for example it ran out of memory, or the "
+    "code exited the process). It was restarted: variables from earlier cells are gone."
+)
+KERNEL_DIED_NOTICE = (
+    "The kernel died while running a cell and was restarted; variables from earlier cells are gone."
+)
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -39,21 +60,39 @@ class KernelExecutor(Executor):
         session_manager: Any,
         notebook_path: str,
         kernel_name: str | None = None,
+        notebook_dir: Path | None = None,
         log: logging.Logger | None = None,
     ) -> None:
+        """`notebook_dir` is the notebook's folder on this machine (the kernel's working
+        directory); by default the kernel manager's folder for the notebook. Without
+        one on this machine (a remote gateway), changed files are not reported."""
         self.kernel_manager = kernel_manager
         self.session_manager = session_manager
         self.notebook_path = notebook_path
         self.kernel_name = kernel_name
+        self.notebook_dir = notebook_dir if notebook_dir is not None else self._default_dir()
         self.log = log or logging.getLogger(__name__)
         self.kernel_id: str | None = None
         self._client: Any = None
         self._lock = asyncio.Lock()
+        self._restarts = 0  # automatic restarts (the kernel died) seen by our callback
+        self._watched: str | None = None  # the kernel id our restart callbacks are on
+        self._gave_up = False  # the restarter gave up on the watched kernel
+
+    def _default_dir(self) -> Path | None:
+        cwd_for_path = getattr(self.kernel_manager, "cwd_for_path", None)
+        if cwd_for_path is None:
+            return None
+        try:
+            folder = Path(cwd_for_path(posixpath.dirname(self.notebook_path)))
+        except (OSError, TypeError, ValueError):
+            return None
+        return folder if folder.is_dir() else None
 
     async def ensure_ready(self) -> None:
         kernel_id = await self._session_kernel_id()
         if kernel_id != self.kernel_id or self._client is None:
-            await self.close()
+            await self._drop_client()
             self.kernel_id = kernel_id
             kernel = self.kernel_manager.get_kernel(kernel_id)
             client = kernel.client()
@@ -64,6 +103,50 @@ class KernelExecutor(Executor):
                 await _maybe_await(client.stop_channels())
                 raise ExecutorUnavailable(f"The notebook's kernel did not start: {err}") from err
             self._client = client
+            self._watch(kernel_id)
+
+    def _watch(self, kernel_id: str) -> None:
+        """Follow the server's restarter for our kernel: its events are how a death shows."""
+        if self._watched == kernel_id:
+            return
+        self._unwatch()
+        self.kernel_manager.add_restart_callback(kernel_id, self._on_restart, "restart")
+        self.kernel_manager.add_restart_callback(kernel_id, self._on_dead, "dead")
+        self._watched = kernel_id
+        self._gave_up = False
+
+    def _unwatch(self) -> None:
+        kernel_id, self._watched = self._watched, None
+        if kernel_id is None or kernel_id not in self.kernel_manager:
+            return
+        for callback, event in ((self._on_restart, "restart"), (self._on_dead, "dead")):
+            with contextlib.suppress(KeyError, ValueError):  # already gone with its kernel
+                self.kernel_manager.remove_restart_callback(kernel_id, callback, event)
+
+    def _on_restart(self) -> None:
+        """The kernel died and the restarter is starting it again."""
+        self._restarts += 1
+
+    def _on_dead(self) -> None:
+        """The kernel died and the restarter gave up (its restart limit)."""
+        self._restarts += 1
+        self._gave_up = True
+
+    async def _restarted_by_server(self, kernel_id: str) -> bool:
+        """Wait for the server's restarter to bring a dead kernel back; False if it will not.
+
+        Restarting the kernel ourselves while the restarter does breaks both restarts."""
+        kernel = self.kernel_manager.get_kernel(kernel_id)
+        if not getattr(kernel, "autorestart", False):
+            return False
+        deadline = time.monotonic() + RESTARTER_GRACE_SECONDS
+        while time.monotonic() < deadline and not (self._watched == kernel_id and self._gave_up):
+            await asyncio.sleep(0.25)
+            if kernel_id not in self.kernel_manager:
+                return False
+            if await _maybe_await(kernel.is_alive()):
+                return True
+        return False
 
     async def _session_kernel_id(self) -> str:
         """The kernel of the notebook's session, creating the session when there is none."""
@@ -73,9 +156,12 @@ class KernelExecutor(Executor):
             kernel_id = session["kernel"]["id"]
             if kernel_id in km and await _maybe_await(km.get_kernel(kernel_id).is_alive()):
                 return kernel_id
+            if kernel_id in km and await self._restarted_by_server(kernel_id):
+                return kernel_id
             if kernel_id in km:
                 self.log.info("nbchat: restarting dead kernel %s", kernel_id)
                 await km.restart_kernel(kernel_id)
+                self._gave_up = False
                 return kernel_id
             await sm.delete_session(session["id"])
         session = await sm.create_session(
@@ -89,15 +175,23 @@ class KernelExecutor(Executor):
     async def run_cell(self, code: str, timeout: float) -> ExecutionResult:
         async with self._lock:
             await self.ensure_ready()
+            before = await self._listing()
             client = self._client
-            msg_id = client.execute(code, store_history=True, allow_stdin=False, stop_on_error=False)
+            msg_id = client.execute(
+                code, store_history=True, allow_stdin=False, stop_on_error=False
+            )
             collector = OutputCollector()
             deadline = time.monotonic() + timeout
+            notices: list[str] = []
             try:
                 finished = await self._collect(client, msg_id, collector, deadline)
             except asyncio.CancelledError:
                 await self._interrupt_and_drain(client, msg_id, collector)
                 raise
+            except KernelDied:
+                finished = True
+                collector.add(error_output("KernelDied", KERNEL_DIED_MESSAGE))
+                notices.append(KERNEL_DIED_NOTICE)
             if not finished:
                 await self._interrupt_and_drain(client, msg_id, collector)
                 collector.add(
@@ -110,7 +204,28 @@ class KernelExecutor(Executor):
                 outputs=collector.outputs,
                 execution_count=collector.execution_count,
                 timed_out=not finished,
+                changed_files=await self._changed_files(before),
+                notices=notices,
             )
+
+    async def _listing(self) -> workspace.Listing | None:
+        if self.notebook_dir is None:
+            return None
+        try:
+            return await asyncio.to_thread(workspace.list_local, self.notebook_dir)
+        except Exception:
+            self.log.warning("nbchat: could not list %s", self.notebook_dir, exc_info=True)
+            return None
+
+    async def _changed_files(self, before: workspace.Listing | None) -> list[ChangedFile]:
+        """The files the cell wrote; they are already in the workspace (copied=True)."""
+        after = await self._listing() if before is not None else None
+        if before is None or after is None:
+            return []
+        return [
+            ChangedFile(relative_path=path, size=after.files[path].size, copied=True)
+            for path in workspace.changed_paths(before, after)
+        ]
 
     async def run_hidden(self, code: str, timeout: float = 30.0) -> str:
         async with self._lock:
@@ -125,23 +240,28 @@ class KernelExecutor(Executor):
         if error is not None:
             raise RuntimeError(f"{error['ename']}: {error['evalue']}")
         return "".join(
-            o["text"] for o in collector.outputs if o["output_type"] == "stream" and o["name"] == "stdout"
+            o["text"]
+            for o in collector.outputs
+            if o["output_type"] == "stream" and o["name"] == "stdout"
         )
 
     async def _collect(
         self, client: Any, msg_id: str, collector: OutputCollector, deadline: float
     ) -> bool:
         """Read iopub until our execution is idle; False when the deadline passed first."""
+        restarts = self._restarts
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
             try:
                 msg = await client.get_iopub_msg(timeout=min(remaining, ALIVE_CHECK_SECONDS))
-            except Exception:  # queue.Empty from jupyter_client: nothing arrived in time
-                if not await _maybe_await(self.kernel_manager.get_kernel(self.kernel_id).is_alive()):
+            except Exception:  # noqa: BLE001 - queue.Empty from jupyter_client: nothing arrived
+                if self._restarts != restarts or not await self._alive():
+                    # Dead, or already restarted by the server's restarter: our
+                    # execution will never end. A fresh client on the next use.
                     dead_id, self.kernel_id = self.kernel_id, None
-                    await self.close()
+                    await self._drop_client()
                     raise KernelDied(dead_id or "") from None
                 continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
@@ -151,6 +271,12 @@ class KernelExecutor(Executor):
                     return True
                 continue
             collector.handle(msg)
+
+    async def _alive(self) -> bool:
+        km = self.kernel_manager
+        if self.kernel_id is None or self.kernel_id not in km:
+            return False
+        return bool(await _maybe_await(km.get_kernel(self.kernel_id).is_alive()))
 
     async def _interrupt_and_drain(
         self, client: Any, msg_id: str, collector: OutputCollector
@@ -168,7 +294,9 @@ class KernelExecutor(Executor):
         """The kernel runs next to the notebook: its files are already where the code looks."""
         missing = [f.relative_path for f in files if not f.absolute_path.is_file()]
         if missing:
-            raise ExecutorUnavailable(f"Attached file(s) not found next to the notebook: {', '.join(missing)}")
+            raise ExecutorUnavailable(
+                f"Attached file(s) not found next to the notebook: {', '.join(missing)}"
+            )
         return SyncReport(unchanged=[f.relative_path for f in files])
 
     async def restart(self) -> None:
@@ -182,6 +310,10 @@ class KernelExecutor(Executor):
             await self.kernel_manager.interrupt_kernel(self.kernel_id)
 
     async def close(self) -> None:
+        self._unwatch()
+        await self._drop_client()
+
+    async def _drop_client(self) -> None:
         client, self._client = self._client, None
         if client is not None:
             try:
