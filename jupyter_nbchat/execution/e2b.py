@@ -1,0 +1,798 @@
+"""Run cells in an E2B cloud sandbox (``e2b-code-interpreter``'s AsyncSandbox).
+
+One executor per chat (notebook), one sandbox per executor. Only the SDK's public
+API is used, so the same code talks to E2B's cloud and to the local stand-in.
+
+Lifetime
+    ``ensure_ready`` reconnects to a remembered sandbox (``sandbox_id``) or creates
+    one; concurrent callers share one start, so the registry can start it while
+    Claude writes and ``run_cell`` just waits for it. Every use pushes the
+    sandbox's own timeout (``set_timeout``) to ``idle_timeout`` from now, at most
+    once a minute. ``idle_for`` lets the registry close idle executors.
+
+Files
+    Attached files are uploaded (streamed from disk) to the working directory,
+    ``/home/user``, at their paths relative to the notebook, so the generated code
+    reads them exactly as it would next to the notebook. A file whose sha256 this
+    sandbox already has is not sent again. After each cell the working directory
+    is listed (see ``workspace``) and new or changed files up to
+    ``max_copy_back_bytes`` are streamed back into the notebook's folder.
+
+Recovery
+    A sandbox that stopped (expired, killed, closed as idle) is replaced: a new one
+    is started, the files are uploaded again and the cells that ran without error
+    since the last restart are re-run in order, with a notice saying so. A cell
+    the sandbox died under is not re-run by itself: it ends with an error output
+    and the next cell starts the new sandbox. A failed connection (502, dropped
+    stream) to a sandbox that still runs ends the cell with an error output saying
+    so; nothing waits for it.
+
+Interrupt and restart
+    The SDK has no interrupt call. Cancelling the ``/execute`` request closes its
+    HTTP/1.1 connection (the SDK uses a dedicated HTTP/1.1 transport for exactly
+    this), and the code interpreter interrupts the kernel when its client goes
+    away; ``interrupt``, the timeout and a cancelled turn all work that way. The
+    SDK can restart a code context by id (``restart_code_context``) but does not
+    say which listed context is the default one, so the first ``restart`` creates
+    our own context in the working directory and later ones restart it; its id is
+    part of ``state()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nbformat
+from e2b import (
+    AuthenticationException,
+    FileType,
+    NotFoundException,
+    SandboxException,
+    SandboxNotFoundException,
+    SandboxNotRunningException,
+    ServiceBusyException,
+)
+from e2b_code_interpreter import AsyncSandbox
+
+from ..errors import ExecutorUnavailable
+from . import workspace
+from .base import ChangedFile, ExecutionResult, Executor, LocalFile, SyncReport
+from .outputs import error_output
+
+#: The code interpreter's working directory: files go here, at their relative paths.
+WORKDIR = "/home/user"
+#: Seconds between two extensions of the sandbox's timeout.
+KEEPALIVE_SECONDS = 60.0
+#: Timeout of the small control requests (is the sandbox running? listings).
+CHECK_TIMEOUT = 15.0
+#: Seconds `close()` waits for the kill request.
+KILL_TIMEOUT = 20.0
+#: Most changed files copied back after one cell.
+MAX_COPY_FILES = 200
+#: Bytes buffered before a worker thread writes them to disk.
+WRITE_CHUNK = 1 << 20
+
+#: Result fields of the SDK and the MIME types they stand for. `extra` (other MIME
+#: types), `data` and `chart` are E2B's own and are left out.
+MIME_TYPES = {
+    "text": "text/plain",
+    "html": "text/html",
+    "markdown": "text/markdown",
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "pdf": "application/pdf",
+    "latex": "text/latex",
+    "json": "application/json",
+    "javascript": "application/javascript",
+}
+
+_SDK_ERRORS = (SandboxException, httpx.HTTPError, OSError)
+
+
+def mime_bundle(result: Any) -> dict[str, Any]:
+    """An SDK `Result` as a MIME bundle."""
+    bundle = {}
+    for attr, mime in MIME_TYPES.items():
+        value = getattr(result, attr, None)
+        if value is not None:
+            bundle[mime] = value
+    return bundle
+
+
+class OutputBuilder:
+    """SDK callbacks -> nbformat v4 outputs, in the order they arrived.
+
+    Consecutive stream chunks of the same name are joined (kept as a list of pieces
+    until `outputs()`, so 20 MB of prints are not copied over and over)."""
+
+    def __init__(self) -> None:
+        self._items: list[dict[str, Any]] = []
+        self.errors = 0
+
+    def stdout(self, message: Any) -> None:
+        self._stream("stdout", message.line)
+
+    def stderr(self, message: Any) -> None:
+        self._stream("stderr", message.line)
+
+    def _stream(self, name: str, text: str) -> None:
+        last = self._items[-1] if self._items else None
+        if last is not None and last["output_type"] == "stream" and last["name"] == name:
+            last["pieces"].append(text)
+        else:
+            self._items.append({"output_type": "stream", "name": name, "pieces": [text]})
+
+    def result(self, result: Any) -> None:
+        bundle = mime_bundle(result)
+        if bundle:
+            kind = "execute_result" if result.is_main_result else "display_data"
+            self._items.append({"output_type": kind, "data": bundle})
+
+    def error(self, error: Any) -> None:
+        self.errors += 1
+        self._items.append(
+            {
+                "output_type": "error",
+                "ename": error.name,
+                "evalue": error.value,
+                "traceback": (error.traceback or "").split("\n"),
+            }
+        )
+
+    def add(self, output: dict[str, Any]) -> None:
+        self._items.append(output)
+
+    @property
+    def has_error(self) -> bool:
+        return any(item["output_type"] == "error" for item in self._items)
+
+    def outputs(self, execution_count: int | None) -> list[dict[str, Any]]:
+        """Validated nbformat outputs (`nbformat.v4.new_output` validates each)."""
+        new_output = nbformat.v4.new_output
+        outputs = []
+        for item in self._items:
+            kind = item["output_type"]
+            if kind == "stream":
+                out = new_output("stream", name=item["name"], text="".join(item["pieces"]))
+            elif kind == "execute_result":
+                out = new_output(kind, data=item["data"], execution_count=execution_count)
+            elif kind == "display_data":
+                out = new_output(kind, data=item["data"])
+            else:
+                out = new_output(
+                    "error", ename=item["ename"], evalue=item["evalue"], traceback=item["traceback"]
+                )
+            outputs.append(dict(out))
+        return outputs
+
+
+@dataclass
+class _Run:
+    """How one execution ended."""
+
+    builder: OutputBuilder = field(default_factory=OutputBuilder)
+    execution_count: int | None = None
+    timed_out: bool = False
+    interrupted: bool = False
+    failure: BaseException | None = None  # the SDK or the connection failed
+
+
+class E2BExecutor(Executor):
+    name = "e2b"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        notebook_dir: Path,
+        template: str | None = None,
+        idle_timeout: float = 1800.0,
+        max_copy_back_bytes: int = 50 * 2**20,
+        log: logging.Logger | None = None,
+        sandbox_id: str | None = None,
+        context_id: str | None = None,
+        sdk_options: dict[str, Any] | None = None,
+    ) -> None:
+        """`sandbox_id` (and `context_id`, both from an earlier `state()`) reconnect to a
+        sandbox that may still run; `sdk_options` go to AsyncSandbox.create/connect
+        (tests point the SDK at the stand-in with them; production passes none)."""
+        self.api_key = api_key
+        self.template = template or None
+        self.idle_timeout = idle_timeout
+        self.notebook_dir = Path(notebook_dir)
+        self.max_copy_back_bytes = max_copy_back_bytes
+        self.log = log or logging.getLogger(__name__)
+        self.sdk_options = dict(sdk_options or {})
+        self._wanted_id = sandbox_id
+        self._wanted_context = context_id
+        self._sandbox: AsyncSandbox | None = None
+        self._context: Any = None  # our own code context after a restart; None: the default
+        self._start_task: asyncio.Task | None = None
+        self._lock = asyncio.Lock()  # one execution, upload or restart at a time
+        self._running: asyncio.Task | None = None  # the /execute request, for interrupt()
+        self._files: dict[str, LocalFile] = {}  # everything synced, to upload again
+        self._uploaded: dict[str, str] = {}  # relative path -> sha256 in this sandbox
+        self._history: list[str] = []  # cells that ran without error since the last restart
+        self._baseline: workspace.Listing | None = None  # the working dir after the last cell
+        self._lost: str | None = None  # why the previous sandbox is gone, until replaced
+        self._restore_needed = False  # a new sandbox replaced a lost one: files and cells
+        self._notices: list[str] = []  # for the next run_cell's result
+        self._cell_timeout = 300.0  # the last cell's timeout, also used when re-running cells
+        self._last_used = time.monotonic()
+        self._extended_at = 0.0
+
+    # -- lifetime ---------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "sandbox_id": self._sandbox.sandbox_id if self._sandbox else self._wanted_id
+        }
+        context = self._context.id if self._context is not None else self._wanted_context
+        if context:
+            state["context_id"] = context
+        return state
+
+    def idle_for(self) -> float:
+        """Seconds since the executor was last used."""
+        return time.monotonic() - self._last_used
+
+    def seed_history(self, codes: list[str]) -> None:
+        """Cells that ran before in this notebook's runtime (e.g. read back from the
+        notebook after a server restart): if that runtime turns out to be gone, they
+        are re-run in the new sandbox. Cells run through this executor follow them."""
+        self._history = [c for c in codes if c.strip()] + self._history
+
+    async def ensure_ready(self) -> None:
+        self._last_used = time.monotonic()
+        while self._sandbox is None:
+            if self._start_task is None or self._start_task.done():
+                self._start_task = asyncio.ensure_future(self._start())
+            # Shielded: one caller giving up does not stop the start the others wait for.
+            await asyncio.shield(self._start_task)
+        if not await self._keep_alive():
+            self._forget_sandbox("had stopped")
+            await self.ensure_ready()
+
+    async def _start(self) -> None:
+        """Reconnect to the wanted sandbox if it still runs, else create one."""
+        options = {"api_key": self.api_key, **self.sdk_options}
+        wanted, self._wanted_id = self._wanted_id, None
+        sandbox = None
+        if wanted:
+            try:
+                sandbox = await AsyncSandbox.connect(
+                    wanted, timeout=int(self.idle_timeout), **options
+                )
+            except NotFoundException:
+                self.log.info("nbchat: E2B sandbox %s is gone; starting a new one", wanted)
+                if self._history:
+                    self._lost = self._lost or "had stopped"
+            except Exception as err:
+                self._wanted_id = wanted  # try again next time
+                raise ExecutorUnavailable(_start_failure("connect to", err)) from err
+        if sandbox is not None:
+            await self._adopt_context(sandbox)
+        else:
+            try:
+                sandbox = await AsyncSandbox.create(
+                    template=self.template,
+                    timeout=int(self.idle_timeout),
+                    metadata={"app": "jupyter_nbchat"},
+                    **options,
+                )
+            except Exception as err:
+                raise ExecutorUnavailable(_start_failure("start", err)) from err
+            self._restore_needed = self._lost is not None
+            self.log.info("nbchat: started E2B sandbox %s", sandbox.sandbox_id)
+        self._wanted_context = None
+        self._extended_at = time.monotonic()
+        self._sandbox = sandbox
+
+    async def _adopt_context(self, sandbox: AsyncSandbox) -> None:
+        """After a reconnect: keep using our own context if it is still there."""
+        if not self._wanted_context:
+            return
+        try:
+            contexts = await sandbox.list_code_contexts()
+        except _SDK_ERRORS:
+            self.log.warning("nbchat: could not list the sandbox's code contexts", exc_info=True)
+            return
+        self._context = next((c for c in contexts if c.id == self._wanted_context), None)
+        if self._context is None:
+            self.log.info(
+                "nbchat: code context %s is gone; using the default one", self._wanted_context
+            )
+
+    async def _keep_alive(self) -> bool:
+        """Push the sandbox's timeout out again (at most once a minute); False if it is gone."""
+        sandbox = self._sandbox
+        if sandbox is None or time.monotonic() - self._extended_at < KEEPALIVE_SECONDS:
+            return True
+        self._extended_at = time.monotonic()
+        try:
+            await sandbox.set_timeout(int(self.idle_timeout))
+        except NotFoundException:
+            return False
+        except Exception:
+            self.log.warning(
+                "nbchat: could not extend the timeout of E2B sandbox %s",
+                sandbox.sandbox_id,
+                exc_info=True,
+            )
+        return True
+
+    def _forget_sandbox(self, why: str) -> None:
+        """The sandbox is gone: the next use starts a new one and restores files and cells."""
+        if self._sandbox is not None:
+            self.log.info("nbchat: E2B sandbox %s %s", self._sandbox.sandbox_id, why)
+        self._sandbox = None
+        self._context = None
+        self._uploaded.clear()
+        self._baseline = None
+        self._lost = why
+
+    async def _gone(self, sandbox: AsyncSandbox, err: BaseException) -> bool:
+        """Did `err` happen because the sandbox stopped? Asks the sandbox when unsure."""
+        if isinstance(err, (SandboxNotRunningException, SandboxNotFoundException)):
+            return True
+        try:
+            return not await sandbox.is_running(request_timeout=CHECK_TIMEOUT)
+        except Exception:  # noqa: BLE001 - cannot tell: treat it as a connection problem
+            return False
+
+    async def _ready_sandbox(self) -> AsyncSandbox:
+        """The running sandbox, with files and cells restored if it replaced a lost one.
+        Call with the lock held."""
+        await self.ensure_ready()
+        if self._restore_needed:
+            try:
+                await self._restore()
+            except _SDK_ERRORS as err:
+                self._forget_sandbox("had stopped")
+                raise ExecutorUnavailable(
+                    f"A new E2B sandbox was started, but restoring the files and earlier cells failed: {_describe(err)}"
+                ) from err
+        assert self._sandbox is not None
+        return self._sandbox
+
+    async def _restore(self) -> None:
+        """Upload the files again and re-run the earlier cells in the new sandbox."""
+        self._restore_needed = False
+        sandbox = self._sandbox
+        assert sandbox is not None
+        why, self._lost = self._lost or "had stopped", None
+        files = [f for f in self._files.values() if f.absolute_path.is_file()]
+        for f in files:
+            await self._upload(sandbox, f)
+        replayed, failures = 0, []
+        for code in list(self._history):
+            run = await self._execute(sandbox, code, self._cell_timeout)
+            if run.failure is not None:
+                raise run.failure
+            replayed += 1
+            if run.timed_out or run.builder.has_error:
+                failures.append(code)
+        self._baseline = None
+        parts = ["started a new one"]
+        if files:
+            parts.append(f"re-uploaded {_count(len(files), 'file')}")
+        if replayed:
+            parts.append(f"re-ran {_count(replayed, 'earlier cell')}")
+        notice = f"The sandbox {why}; " + _join(parts) + "."
+        if failures:
+            notice += (
+                f" {len(failures)} of them failed this time, so some variables may be missing."
+            )
+        self._notices.append(notice)
+
+    async def close(self) -> None:
+        """Kill the sandbox; never raises. A later use starts a new one and restores."""
+        task, self._start_task = self._start_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        sandbox = self._sandbox
+        if sandbox is None:
+            return
+        self._forget_sandbox("had been shut down")
+        try:
+            await asyncio.wait_for(sandbox.kill(), KILL_TIMEOUT)
+        except Exception:  # closing must never raise; an unkilled sandbox expires on its own
+            self.log.warning(
+                "nbchat: could not kill E2B sandbox %s", sandbox.sandbox_id, exc_info=True
+            )
+
+    # -- files ------------------------------------------------------------------
+
+    async def sync_files(self, files: list[LocalFile]) -> SyncReport:
+        for f in files:
+            workspace.check_relative(f.relative_path)
+        missing = [f.relative_path for f in files if not f.absolute_path.is_file()]
+        if missing:
+            raise ExecutorUnavailable(
+                f"Attached file(s) not found next to the notebook: {', '.join(missing)}"
+            )
+        async with self._lock:
+            report = SyncReport()
+            sandbox = await self._ready_sandbox()
+            self._touch()
+            for f in files:
+                self._files[f.relative_path] = f  # from now on, restored with the others
+                if self._uploaded.get(f.relative_path) == f.sha256:
+                    report.unchanged.append(f.relative_path)
+                    continue
+                try:
+                    await self._upload(sandbox, f)
+                except _SDK_ERRORS as err:
+                    if not await self._gone(sandbox, err):
+                        raise ExecutorUnavailable(
+                            f"Uploading {f.relative_path} to the E2B sandbox failed: {err}"
+                        ) from err
+                    self._forget_sandbox("had stopped")
+                    sandbox = await self._ready_sandbox()  # uploads every known file again
+                    if self._uploaded.get(f.relative_path) != f.sha256:
+                        await self._upload(sandbox, f)
+                report.uploaded.append(f.relative_path)
+                report.bytes_sent += f.size
+            return report
+
+    async def _upload(self, sandbox: AsyncSandbox, f: LocalFile) -> None:
+        """Stream one file to its place below the working directory."""
+        handle = await asyncio.to_thread(open, f.absolute_path, "rb")
+        try:
+            await sandbox.files.write(f"{WORKDIR}/{f.relative_path}", handle)
+        finally:
+            await asyncio.to_thread(handle.close)
+        self._uploaded[f.relative_path] = f.sha256
+        self._baseline = None
+
+    async def _list_workdir(self, sandbox: AsyncSandbox) -> workspace.Listing:
+        walk = workspace.Walk()
+        for folder in walk.folders():
+            path = f"{WORKDIR}/{folder}" if folder else WORKDIR
+            entries = await sandbox.files.list(path, depth=1, request_timeout=CHECK_TIMEOUT)
+            walk.add(
+                folder, [(e.name, _kind(e), e.size, e.modified_time.timestamp()) for e in entries]
+            )
+        return walk.listing
+
+    async def _copy_back(
+        self, sandbox: AsyncSandbox, before: workspace.Listing
+    ) -> tuple[list[ChangedFile], str | None]:
+        """Bring the files the cell created or changed into the notebook's folder."""
+        try:
+            after = await self._list_workdir(sandbox)
+        except _SDK_ERRORS as err:
+            return [], f"Could not check which files the cell wrote in the sandbox: {err}"
+        self._baseline = after
+        changed: list[ChangedFile] = []
+        limit_mb = f"{self.max_copy_back_bytes / 2**20:g} MB"
+        for index, path in enumerate(workspace.changed_paths(before, after)):
+            size = after.files[path].size
+            reason = ""
+            if index >= MAX_COPY_FILES:
+                reason = f"more than {MAX_COPY_FILES} files changed in one cell; this one stays in the sandbox"
+            elif size > self.max_copy_back_bytes:
+                reason = f"larger than the {limit_mb} copy-back limit; it stays in the sandbox"
+            else:
+                try:
+                    digest = await self._download(sandbox, path)
+                except workspace.UnsafePath as err:
+                    reason = f"not copied: {err}"
+                except _FileTooLarge:
+                    reason = f"grew past the {limit_mb} copy-back limit; it stays in the sandbox"
+                except _SDK_ERRORS as err:
+                    reason = f"could not be copied from the sandbox: {err}"
+                else:
+                    if path in self._uploaded:  # an attached file the code rewrote
+                        self._uploaded[path] = digest
+            if reason and path in self._uploaded:
+                del self._uploaded[path]  # the next sync puts the workspace's version back
+            changed.append(
+                ChangedFile(relative_path=path, size=size, copied=not reason, reason=reason)
+            )
+        return changed, None
+
+    async def _download(self, sandbox: AsyncSandbox, relative: str) -> str:
+        """Stream a sandbox file to the same relative path below the notebook's folder;
+        returns its sha256. The file appears complete or not at all."""
+        dest = await asyncio.to_thread(workspace.destination, self.notebook_dir, relative)
+        partial = await asyncio.to_thread(workspace.PartialFile, dest)
+        digest = hashlib.sha256()
+        received = 0
+        buffer = bytearray()
+
+        def write(data: bytes) -> None:
+            digest.update(data)
+            partial.write(data)
+
+        try:
+            async with await sandbox.files.read(f"{WORKDIR}/{relative}", format="stream") as stream:
+                async for chunk in stream:
+                    received += len(chunk)
+                    if received > self.max_copy_back_bytes:
+                        raise _FileTooLarge()
+                    buffer += chunk
+                    if len(buffer) >= WRITE_CHUNK:
+                        await asyncio.to_thread(write, bytes(buffer))
+                        buffer.clear()
+            await asyncio.to_thread(write, bytes(buffer))
+            await asyncio.to_thread(partial.commit)
+        except BaseException:
+            await asyncio.to_thread(partial.discard)
+            raise
+        return digest.hexdigest()
+
+    # -- running code -----------------------------------------------------------
+
+    async def run_cell(self, code: str, timeout: float) -> ExecutionResult:
+        async with self._lock:
+            self._cell_timeout = timeout
+            try:
+                return await self._run_cell(code, timeout)
+            except _SDK_ERRORS as err:
+                raise ExecutorUnavailable(
+                    f"The E2B sandbox could not run the cell: {_describe(err)}"
+                ) from err
+
+    async def _run_cell(self, code: str, timeout: float) -> ExecutionResult:
+        notices: list[str] = []
+        sandbox, before = await self._sandbox_and_listing(notices)
+        run = await self._execute(sandbox, code, timeout)
+        if run.failure is not None and _refused(run) and await self._gone(sandbox, run.failure):
+            # Gone before the code was accepted: run it in a new sandbox.
+            self._forget_sandbox("had stopped")
+            sandbox, before = await self._sandbox_and_listing(notices)
+            run = await self._execute(sandbox, code, timeout)
+        if run.timed_out:
+            run.builder.add(
+                error_output(
+                    "TimeoutError", f"The cell ran longer than {timeout:g} s and was interrupted."
+                )
+            )
+        elif run.interrupted:
+            run.builder.add(error_output("KeyboardInterrupt", "The cell was interrupted."))
+        elif run.failure is not None:
+            await self._report_failure(sandbox, run, notices)
+        changed: list[ChangedFile] = []
+        if before is not None and self._sandbox is sandbox:
+            changed, problem = await self._copy_back(sandbox, before)
+            if problem:
+                notices.append(problem)
+        if not (run.timed_out or run.interrupted or run.failure or run.builder.has_error):
+            self._history.append(code)
+        return ExecutionResult(
+            outputs=run.builder.outputs(run.execution_count),
+            execution_count=run.execution_count,
+            timed_out=run.timed_out,
+            changed_files=changed,
+            notices=self._take_notices() + notices,
+        )
+
+    async def _sandbox_and_listing(
+        self, notices: list[str]
+    ) -> tuple[AsyncSandbox, workspace.Listing | None]:
+        """The ready sandbox and its working directory before the cell (None if that
+        could not be listed). Listing is also how a sandbox that stopped since the
+        last cell is noticed, and replaced, before the cell runs."""
+        sandbox = await self._ready_sandbox()
+        self._touch()
+        if self._baseline is not None:
+            return sandbox, self._baseline
+        try:
+            return sandbox, await self._list_workdir(sandbox)
+        except _SDK_ERRORS as err:
+            if not await self._gone(sandbox, err):
+                notices.append(
+                    f"Could not list the sandbox's files before the cell: {_describe(err)}"
+                )
+                return sandbox, None
+        self._forget_sandbox("had stopped")
+        sandbox = await self._ready_sandbox()
+        return sandbox, await self._list_workdir(sandbox)
+
+    async def _report_failure(self, sandbox: AsyncSandbox, run: _Run, notices: list[str]) -> None:
+        """The request failed: say whether the sandbox is gone or only the connection."""
+        err = run.failure
+        if await self._gone(sandbox, err):
+            self._forget_sandbox("had stopped")
+            run.builder.add(
+                error_output(
+                    "SandboxStopped",
+                    "The E2B sandbox stopped while the cell was running. The next cell starts a "
+                    "new sandbox, uploads the files again and re-runs the earlier cells.",
+                )
+            )
+            notices.append("The sandbox stopped while a cell was running.")
+        else:
+            run.builder.add(
+                error_output(
+                    "SandboxConnectionError",
+                    f"The connection to the E2B sandbox failed while running the cell ({_describe(err)}). "
+                    "The sandbox is still running and keeps its variables; the cell may not have "
+                    "finished, so run it again.",
+                )
+            )
+
+    async def _execute(self, sandbox: AsyncSandbox, code: str, timeout: float) -> _Run:
+        """Run `code` in our context, collecting outputs in order, within `timeout` seconds.
+
+        Never raises for the sandbox's or the connection's failures (see `_Run`). When
+        the caller is cancelled, the request is closed, which interrupts the kernel."""
+        run = _Run()
+        b = run.builder
+        kwargs: dict[str, Any] = {"context": self._context} if self._context is not None else {}
+        task = asyncio.ensure_future(
+            sandbox.run_code(
+                code,
+                on_stdout=b.stdout,
+                on_stderr=b.stderr,
+                on_result=b.result,
+                on_error=b.error,
+                # The SDK's timeout bounds the silence between two outputs; ours, below,
+                # bounds the whole cell and comes first.
+                timeout=timeout + 30,
+                **kwargs,
+            )
+        )
+        self._running = task
+        try:
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+        except asyncio.CancelledError:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise
+        finally:
+            self._running = None
+        if not done:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            run.timed_out = True
+        elif task.cancelled():
+            run.interrupted = True
+        elif task.exception() is not None:
+            run.failure = task.exception()
+        else:
+            run.execution_count = task.result().execution_count
+        self._kernel_restarted(run)
+        return run
+
+    def _kernel_restarted(self, run: _Run) -> None:
+        """The code interpreter restarted the kernel under the cell (it died): say so."""
+        for item in run.builder._items:
+            if item["output_type"] == "error" and item["ename"] == "ContextRestarting":
+                item.update(
+                    ename="KernelDied",
+                    evalue="The sandbox's Python kernel died while running this cell (for example it "
+                    "ran out of memory, or the code exited the process). It was restarted: "
+                    "variables from earlier cells are gone.",
+                    traceback=[],
+                )
+                self._history.clear()
+                self._notices.append(
+                    "The sandbox's kernel died while running a cell and was restarted; "
+                    "variables from earlier cells are gone."
+                )
+
+    async def run_hidden(self, code: str, timeout: float = 30.0) -> str:
+        async with self._lock:
+            sandbox = await self._ready_sandbox()
+            self._touch()
+            run = await self._execute(sandbox, code, timeout)
+            if run.failure is not None and await self._gone(sandbox, run.failure):
+                self._forget_sandbox("had stopped")
+                sandbox = await self._ready_sandbox()
+                run = await self._execute(sandbox, code, timeout)
+        if run.timed_out:
+            raise TimeoutError("hidden execution timed out")
+        if run.interrupted:
+            raise RuntimeError("hidden execution was interrupted")
+        if run.failure is not None:
+            raise RuntimeError(f"hidden execution failed: {_describe(run.failure)}")
+        outputs = run.builder.outputs(run.execution_count)
+        error = next((o for o in outputs if o["output_type"] == "error"), None)
+        if error is not None:
+            raise RuntimeError(f"{error['ename']}: {error['evalue']}")
+        return "".join(
+            o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == "stdout"
+        )
+
+    async def interrupt(self) -> None:
+        """Close the running /execute request; the code interpreter then interrupts the kernel."""
+        task = self._running
+        if task is not None and not task.done():
+            task.cancel()
+
+    async def restart(self) -> None:
+        """A fresh Python kernel in the same sandbox: variables are gone, files stay."""
+        async with self._lock:
+            self._history.clear()
+            sandbox = await self._ready_sandbox()
+            self._touch()
+            try:
+                if self._context is None:
+                    self._context = await sandbox.create_code_context(
+                        cwd=WORKDIR, language="python"
+                    )
+                else:
+                    await sandbox.restart_code_context(self._context)
+            except _SDK_ERRORS as err:
+                if not await self._gone(sandbox, err):
+                    raise ExecutorUnavailable(
+                        f"Restarting the sandbox's kernel failed: {_describe(err)}"
+                    ) from err
+                # A new sandbox is a restart too; no cells to re-run, the files come back.
+                self._forget_sandbox("had stopped")
+                await self._ready_sandbox()
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _touch(self) -> None:
+        self._last_used = time.monotonic()
+
+    def _take_notices(self) -> list[str]:
+        notices, self._notices = self._notices, []
+        return notices
+
+
+class _FileTooLarge(Exception):
+    pass
+
+
+def _refused(run: _Run) -> bool:
+    """The request was answered with an HTTP error before any output: the code
+    interpreter never accepted the code (the SDK raises these straight from the
+    status, with no underlying transport error)."""
+    err = run.failure
+    return (
+        isinstance(err, SandboxException)
+        and err.__cause__ is None
+        and err.__context__ is None
+        and not run.builder._items
+    )
+
+
+def _kind(entry: Any) -> workspace.Kind:
+    if entry.type == FileType.SYMLINK or getattr(entry, "symlink_target", None):
+        return "symlink"
+    if entry.type == FileType.DIR:
+        return "dir"
+    if entry.type == FileType.FILE:
+        return "file"
+    return "other"
+
+
+def _describe(err: BaseException | None) -> str:
+    text = str(err).strip().splitlines()[0] if err is not None and str(err).strip() else ""
+    name = type(err).__name__
+    return f"{name}: {text}" if text else name
+
+
+def _start_failure(verb: str, err: BaseException) -> str:
+    if isinstance(err, AuthenticationException):
+        return (
+            "E2B rejected the API key. Check E2B_API_KEY (or c.NbChat.e2b_api_key) on the server."
+        )
+    if isinstance(err, ServiceBusyException):
+        return (
+            f"E2B is busy and could not {verb} a sandbox; try again in a moment. ({_describe(err)})"
+        )
+    return f"Could not {verb} an E2B sandbox: {_describe(err)}"
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    if plural is not None:
+        return f"{n} {noun if n == 1 else plural}"
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
