@@ -45,6 +45,12 @@ class NbChat(ExtensionApp):
         300.0, help="Seconds between sweeps that close idle E2B sandboxes."
     ).tag(config=True)
 
+    scrub_kernel_env = Bool(
+        True,
+        help="Remove ANTHROPIC_API_KEY and E2B_API_KEY from the environment that kernels "
+        "inherit, once read, so no cell can print them into a notebook.",
+    ).tag(config=True)
+
     start_executor_early = Bool(
         True,
         help="Start the executor and upload files when a turn starts, overlapping Claude's "
@@ -123,6 +129,11 @@ class NbChat(ExtensionApp):
         return os.environ.get("ANTHROPIC_BASE_URL", "")
 
     def initialize_settings(self) -> None:
+        if self.scrub_kernel_env:
+            # Read the keys into their traits first (their defaults come from the environment).
+            _ = (self.anthropic_api_key, self.e2b_api_key)
+            for name in ("ANTHROPIC_API_KEY", "E2B_API_KEY"):
+                os.environ.pop(name, None)
         self.turns = TurnRegistry(app=self, serverapp=self.serverapp, log=self.log)
         self.turns.start_sweeper(self.e2b_cleanup_interval)
         self.settings["nbchat"] = self

@@ -105,3 +105,25 @@ async def test_key_never_logged_even_on_failures(nbchat, claude_standin, noteboo
     events += await nbchat.ask(notebook_path, "Again")
     assert STANDIN_API_KEY not in caplog.text
     assert STANDIN_API_KEY not in json.dumps(events)
+
+
+class TestKeysFromTheEnvironment:
+    @pytest.fixture
+    def jp_server_config(self, claude_standin, monkeypatch):
+        monkeypatch.setenv("ANTHROPIC_API_KEY", STANDIN_API_KEY)
+        return {
+            "ServerApp": {"jpserver_extensions": {"jupyter_nbchat": True}},
+            "NbChat": {"anthropic_base_url": claude_standin.url},
+        }
+
+    async def test_kernels_cannot_print_the_key(self, nbchat, claude_standin, notebook_path):
+        assert (await nbchat.get("status"))["has_api_key"] is True
+        claude_standin.script(
+            claude_standin.code("import os\nprint(repr(os.environ.get('ANTHROPIC_API_KEY')))"),
+            claude_standin.text("checked"),
+        )
+        events = await nbchat.ask(notebook_path, "Show the key")
+        code = [e for e in events if e["type"] == "cell" and e["role"] == "code"][0]["cell"]
+        assert code["outputs"][0]["text"] == "None\n"
+        assert STANDIN_API_KEY not in json.dumps(events)
+        assert claude_standin.requests[0]["headers"].get("authorization") == "<redacted>"  # the key was used
