@@ -37,6 +37,11 @@ import {
 } from './tokens';
 import type { IStatus } from './types';
 
+/** Resolves at the next animation frame. */
+function nextFrame(): Promise<void> {
+  return new Promise(resolve => requestAnimationFrame(() => resolve()));
+}
+
 /** Rank of the sidebar among the right-area widgets. */
 const SIDEBAR_RANK = 900;
 
@@ -240,9 +245,13 @@ const filesPlugin: JupyterFrontEndPlugin<void> = {
       );
     };
 
-    const showChat = (focus: boolean) => {
+    const showChat = async (focus: boolean) => {
       app.shell.activateById(panel.id);
       if (focus) {
+        // A notebook just opened takes the focus when its activation is
+        // processed (a frame later): take it back after that.
+        await nextFrame();
+        await nextFrame();
         panel.focusInput();
       }
     };
@@ -290,7 +299,7 @@ const filesPlugin: JupyterFrontEndPlugin<void> = {
           noNotebook();
           return;
         }
-        showChat(false);
+        void showChat(false);
         await chats.chatFor(notebook).context.attachPaths(paths);
       }
     });
@@ -346,7 +355,7 @@ const filesPlugin: JupyterFrontEndPlugin<void> = {
         }
         try {
           const notebook = await createNotebook(folderOf(file.path));
-          showChat(true);
+          await showChat(true);
           await chats.chatFor(notebook).context.attachPaths([file.path]);
         } catch (reason) {
           reportFailure(reason);
@@ -364,7 +373,7 @@ const filesPlugin: JupyterFrontEndPlugin<void> = {
         const folder = defaultBrowser?.model.path ?? '';
         try {
           await createNotebook(folder);
-          showChat(true);
+          await showChat(true);
         } catch (reason) {
           reportFailure(reason);
         }

@@ -27,16 +27,42 @@ export function MessageList(props: IMessageListProps): JSX.Element {
   const list = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
 
+  const inner = useRef<HTMLDivElement>(null);
+  /** Where the list last scrolled itself (its scroll events are not the person's). */
+  const autoTop = useRef(-1);
+
+  const toBottom = (node: HTMLDivElement) => {
+    node.scrollTop = node.scrollHeight;
+    autoTop.current = node.scrollTop;
+  };
+
   useEffect(() => {
     const node = list.current;
     if (node && pinned.current) {
-      node.scrollTop = node.scrollHeight;
+      toBottom(node);
     }
   }, [items]);
 
+  // Markdown renders after the item appears, and the panel's lower part
+  // grows (chips, sections): stay at the bottom through both.
+  useEffect(() => {
+    const node = list.current;
+    if (!node || !inner.current || typeof ResizeObserver === 'undefined') {
+      return;
+    }
+    const observer = new ResizeObserver(() => {
+      if (pinned.current) {
+        toBottom(node);
+      }
+    });
+    observer.observe(node);
+    observer.observe(inner.current);
+    return () => observer.disconnect();
+  }, []);
+
   const onScroll = () => {
     const node = list.current;
-    if (node) {
+    if (node && node.scrollTop !== autoTop.current) {
       pinned.current =
         node.scrollHeight - node.scrollTop - node.clientHeight < 24;
     }
@@ -50,16 +76,18 @@ export function MessageList(props: IMessageListProps): JSX.Element {
       role="log"
       aria-label={trans.__('Conversation')}
     >
-      {items.map(item => (
-        <Message
-          key={item.key}
-          item={item}
-          trans={trans}
-          rendermime={rendermime}
-          canRetry={!!canRetry}
-          onRetry={onRetry}
-        />
-      ))}
+      <div ref={inner}>
+        {items.map(item => (
+          <Message
+            key={item.key}
+            item={item}
+            trans={trans}
+            rendermime={rendermime}
+            canRetry={!!canRetry}
+            onRetry={onRetry}
+          />
+        ))}
+      </div>
     </div>
   );
 }
