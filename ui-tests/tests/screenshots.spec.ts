@@ -4,6 +4,8 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 
+import { attachThroughChooser, chip } from './helpers';
+
 const STANDIN = 'http://127.0.0.1:8775';
 const CODE = [
   'import pandas as pd',
@@ -43,9 +45,15 @@ test('panel in light and dark themes', async ({ page, request }, testInfo) => {
     await window.jupyterapp.commands.execute('nbchat:open');
   });
   const chat = page.locator('#jp-NbChat-panel');
-  await chat.getByLabel('Ask about your data').fill('How many shoes are for men and for women, as a pie chart?');
+  await attachThroughChooser(page, chat, ['shoes.csv']);
+  await expect(chip(chat, 'shoes.csv')).toContainText('3 rows × 12 cols');
+  await chat
+    .getByLabel('Ask about your data')
+    .fill('How many shoes are for men and for women, as a pie chart?');
   await chat.getByRole('button', { name: 'Send' }).click();
-  await expect(chat.getByText('3 pairs for women')).toBeVisible({ timeout: 60_000 });
+  await expect(chat.getByText('3 pairs for women')).toBeVisible({
+    timeout: 60_000
+  });
   const notebook = page.locator('.jp-NotebookPanel:visible .jp-Notebook');
   await expect(notebook.locator('.jp-OutputArea-output img')).toHaveCount(1);
 

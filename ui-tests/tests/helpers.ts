@@ -1,0 +1,164 @@
+/**
+ * Shared steps of the Galata specs: the Claude stand-in's control API, files
+ * through the contents API, the chat sidebar.
+ */
+import type { APIRequestContext, Locator, Page } from '@playwright/test';
+import { expect } from '@jupyterlab/galata';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The Claude stand-in started by playwright.config.js. */
+export const STANDIN = 'http://127.0.0.1:8775';
+
+/** Fixture files of the specs. */
+export const FIXTURES = path.join(__dirname, 'fixtures');
+
+/** A scripted stand-in response (docs/protocol.md, "Claude stand-in"). */
+export type StandinResponse = Record<string, unknown>;
+
+/** A response running `code` through the run_code tool. */
+export function runCode(code: string, text = ''): StandinResponse {
+  const content: unknown[] = text ? [{ type: 'text', text }] : [];
+  content.push({ type: 'tool_use', name: 'run_code', input: { code } });
+  return { content };
+}
+
+/** A plain text response. */
+export function say(text: string): StandinResponse {
+  return { content: [{ type: 'text', text }] };
+}
+
+/** Clear the stand-in's queue and recordings. */
+export async function resetStandin(request: APIRequestContext): Promise<void> {
+  const reset = await request.post(`${STANDIN}/_standin/reset`);
+  expect(reset.ok()).toBeTruthy();
+}
+
+/** Queue what the stand-in answers, one response per Messages API call. */
+export async function script(
+  request: APIRequestContext,
+  responses: StandinResponse[]
+): Promise<void> {
+  const answer = await request.post(`${STANDIN}/_standin/script`, {
+    data: { responses }
+  });
+  expect(answer.ok()).toBeTruthy();
+}
+
+/** Bodies of every Messages API call the stand-in received. */
+export async function recordedBodies(
+  request: APIRequestContext
+): Promise<any[]> {
+  const recorded = await (
+    await request.get(`${STANDIN}/_standin/requests`)
+  ).json();
+  return recorded.requests.map((r: any) => r.body);
+}
+
+/** The system text of a recorded Messages API body. */
+export function systemText(body: any): string {
+  const system = body.system;
+  if (typeof system === 'string') {
+    return system;
+  }
+  return (system ?? []).map((block: any) => block.text ?? '').join('\n');
+}
+
+/** Write a file under the server root through the contents API. */
+export async function putFile(
+  request: APIRequestContext,
+  filePath: string,
+  content: string | Buffer
+): Promise<void> {
+  const binary = Buffer.isBuffer(content);
+  const answer = await request.put(`/api/contents/${filePath}`, {
+    data: {
+      type: 'file',
+      format: binary ? 'base64' : 'text',
+      content: binary ? content.toString('base64') : content
+    }
+  });
+  expect(answer.ok(), await answer.text()).toBeTruthy();
+}
+
+/** Copy a fixture file to `dir` on the server; returns its server path. */
+export async function putFixture(
+  request: APIRequestContext,
+  dir: string,
+  name: string
+): Promise<string> {
+  const target = `${dir}/${name}`;
+  await putFile(request, target, fs.readFileSync(path.join(FIXTURES, name)));
+  return target;
+}
+
+/** A notebook's JSON as saved on the server. */
+export async function savedNotebook(
+  request: APIRequestContext,
+  notebookPath: string
+): Promise<any> {
+  const answer = await request.get(`/api/contents/${notebookPath}?content=1`);
+  expect(answer.ok()).toBeTruthy();
+  return (await answer.json()).content;
+}
+
+/** Open the chat sidebar; returns its locator. */
+export async function openChat(page: Page): Promise<Locator> {
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('nbchat:open');
+  });
+  const chat = page.locator('#jp-NbChat-panel');
+  await expect(chat).toBeVisible();
+  return chat;
+}
+
+/** A new notebook with the python3 kernel, and the chat beside it. */
+export async function newNotebookWithChat(
+  page: any,
+  name: string
+): Promise<Locator> {
+  await page.notebook.createNew(name, { kernel: 'python3' });
+  const chat = await openChat(page);
+  await expect(chat.locator('.jp-NbChat-notebookName')).toHaveText(name);
+  return chat;
+}
+
+/** Attach local fixture files through the "Attach file" chooser. */
+export async function attachThroughChooser(
+  page: Page,
+  chat: Locator,
+  names: string[]
+): Promise<void> {
+  const chooser = page.waitForEvent('filechooser');
+  await chat.getByRole('button', { name: 'Attach file', exact: true }).click();
+  const fileChooser = await chooser;
+  expect(fileChooser.isMultiple()).toBeTruthy();
+  await fileChooser.setFiles(names.map(name => path.join(FIXTURES, name)));
+}
+
+/** Type a question and send it. */
+export async function ask(chat: Locator, question: string): Promise<void> {
+  const box = chat.getByLabel('Ask about your data');
+  await box.fill(question);
+  await chat.getByRole('button', { name: 'Send' }).click();
+}
+
+/** Wait until the turn is over (the Send button is back, the status empty). */
+export async function turnDone(chat: Locator): Promise<void> {
+  await expect(chat.getByRole('button', { name: 'Send' })).toBeVisible({
+    timeout: 60_000
+  });
+  await expect(chat.locator('.jp-NbChat-status')).toHaveText('', {
+    timeout: 60_000
+  });
+}
+
+/** The chip of an attached file. */
+export function chip(chat: Locator, name: string): Locator {
+  return chat.locator('.jp-NbChat-chip').filter({ hasText: name });
+}
+
+/** The visible notebook's cells container. */
+export function visibleNotebook(page: Page): Locator {
+  return page.locator('.jp-NotebookPanel:visible .jp-Notebook');
+}
