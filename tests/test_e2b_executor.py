@@ -184,6 +184,7 @@ async def test_a_sandbox_that_stopped_between_cells_is_replaced(
     e2b_standin, make_executor, jp_root_dir
 ):
     executor = make_executor()
+    executor.seed_history(["never_ran_here = 1"])  # no remembered sandbox: ignored
     shoes = local_file(jp_root_dir, "data/shoes.csv", b"size,price\n40,50\n41,60\n")
     await executor.sync_files([shoes])
     await executor.run_cell("import pandas as pd\nshoes = pd.read_csv('data/shoes.csv')", TIMEOUT)
@@ -192,15 +193,40 @@ async def test_a_sandbox_that_stopped_between_cells_is_replaced(
     old = sandbox_id(executor)
 
     assert await e2b_standin.kill_sandbox(old)
-    result = await executor.run_cell("(n * 10, len(pd.read_csv('data/shoes.csv')))", TIMEOUT)
+    result = await executor.run_cell(
+        "(n * 10, len(pd.read_csv('data/shoes.csv')), 'never_ran_here' in globals())", TIMEOUT
+    )
     resync = await executor.sync_files([shoes])
 
-    assert value(result) == "(20, 2)"
+    assert value(result) == "(20, 2, False)"
     assert result.notices == [
         "The sandbox had stopped; started a new one, re-uploaded 1 file and re-ran 2 earlier cells."
     ]
     assert sandbox_id(executor) != old and e2b_standin.stats.creates == 2
     assert resync.unchanged == ["data/shoes.csv"]
+
+
+async def test_a_cancelled_restore_is_not_left_half_done(e2b_standin, make_executor):
+    executor = make_executor()
+    await executor.run_cell("count = 0", TIMEOUT)
+    await executor.run_cell("import time\ntime.sleep(1)\ncount += 1", TIMEOUT)
+    await e2b_standin.kill_sandbox(sandbox_id(executor))
+
+    cell = asyncio.ensure_future(executor.run_cell("count", TIMEOUT))
+    deadline = time.monotonic() + HANG
+    while e2b_standin.stats.creates < 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)  # somewhere in the restore; any point will do
+    cell.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cell
+    result = await executor.run_cell("count", TIMEOUT)
+    await executor.close()
+
+    assert value(result) == "1"  # each earlier cell ran once in the sandbox that is used
+    assert e2b_standin.stats.creates == 3
+    assert e2b_standin.stats.kills == 3  # the test's, the half-restored one, close()
+    assert not e2b_standin.sandboxes
 
 
 async def test_a_sandbox_dying_under_a_cell_is_reported_then_replaced(e2b_standin, make_executor):

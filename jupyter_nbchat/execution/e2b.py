@@ -114,7 +114,8 @@ class OutputBuilder:
     until `outputs()`, so 20 MB of prints are not copied over and over)."""
 
     def __init__(self) -> None:
-        self._items: list[dict[str, Any]] = []
+        #: Outputs so far; streams hold `pieces` instead of `text` until `outputs()`.
+        self.items: list[dict[str, Any]] = []
         self.errors = 0
 
     def stdout(self, message: Any) -> None:
@@ -124,21 +125,21 @@ class OutputBuilder:
         self._stream("stderr", message.line)
 
     def _stream(self, name: str, text: str) -> None:
-        last = self._items[-1] if self._items else None
+        last = self.items[-1] if self.items else None
         if last is not None and last["output_type"] == "stream" and last["name"] == name:
             last["pieces"].append(text)
         else:
-            self._items.append({"output_type": "stream", "name": name, "pieces": [text]})
+            self.items.append({"output_type": "stream", "name": name, "pieces": [text]})
 
     def result(self, result: Any) -> None:
         bundle = mime_bundle(result)
         if bundle:
             kind = "execute_result" if result.is_main_result else "display_data"
-            self._items.append({"output_type": kind, "data": bundle})
+            self.items.append({"output_type": kind, "data": bundle})
 
     def error(self, error: Any) -> None:
         self.errors += 1
-        self._items.append(
+        self.items.append(
             {
                 "output_type": "error",
                 "ename": error.name,
@@ -148,17 +149,17 @@ class OutputBuilder:
         )
 
     def add(self, output: dict[str, Any]) -> None:
-        self._items.append(output)
+        self.items.append(output)
 
     @property
     def has_error(self) -> bool:
-        return any(item["output_type"] == "error" for item in self._items)
+        return any(item["output_type"] == "error" for item in self.items)
 
     def outputs(self, execution_count: int | None) -> list[dict[str, Any]]:
         """Validated nbformat outputs (`nbformat.v4.new_output` validates each)."""
         new_output = nbformat.v4.new_output
         outputs = []
-        for item in self._items:
+        for item in self.items:
             kind = item["output_type"]
             if kind == "stream":
                 out = new_output("stream", name=item["name"], text="".join(item["pieces"]))
@@ -225,6 +226,8 @@ class E2BExecutor(Executor):
         self._lost: str | None = None  # why the previous sandbox is gone, until replaced
         self._restore_needed = False  # a new sandbox replaced a lost one: files and cells
         self._notices: list[str] = []  # for the next run_cell's result
+        self._seeded: list[str] = []  # cells handed over before the first start
+        self._background: set[asyncio.Task] = set()  # kills of abandoned sandboxes
         self._cell_timeout = 300.0  # the last cell's timeout, also used when re-running cells
         self._last_used = time.monotonic()
         self._extended_at = 0.0
@@ -245,10 +248,15 @@ class E2BExecutor(Executor):
         return time.monotonic() - self._last_used
 
     def seed_history(self, codes: list[str]) -> None:
-        """Cells that ran before in this notebook's runtime (e.g. read back from the
-        notebook after a server restart): if that runtime turns out to be gone, they
-        are re-run in the new sandbox. Cells run through this executor follow them."""
-        self._history = [c for c in codes if c.strip()] + self._history
+        """Cells that ran before in the remembered sandbox (`sandbox_id`), e.g. read back
+        from the notebook after a server restart. If that sandbox turns out to be gone,
+        they are re-run in the new one, and they are re-run whenever it is replaced
+        later. Without a remembered sandbox they never ran here and are ignored."""
+        codes = [c for c in codes if c.strip()]
+        if self._sandbox is None and self._start_task is None:
+            self._seeded = codes
+        else:
+            self._history = codes + self._history
 
     async def ensure_ready(self) -> None:
         self._last_used = time.monotonic()
@@ -265,8 +273,10 @@ class E2BExecutor(Executor):
         """Reconnect to the wanted sandbox if it still runs, else create one."""
         options = {"api_key": self.api_key, **self.sdk_options}
         wanted, self._wanted_id = self._wanted_id, None
+        seeded, self._seeded = self._seeded, []
         sandbox = None
         if wanted:
+            self._history = seeded + self._history  # they ran in the wanted sandbox
             try:
                 sandbox = await AsyncSandbox.connect(
                     wanted, timeout=int(self.idle_timeout), **options
@@ -364,22 +374,31 @@ class E2BExecutor(Executor):
         return self._sandbox
 
     async def _restore(self) -> None:
-        """Upload the files again and re-run the earlier cells in the new sandbox."""
-        self._restore_needed = False
+        """Upload the files again and re-run the earlier cells in the new sandbox.
+
+        All or nothing: a restore that fails or is cancelled half-way leaves no
+        half-restored sandbox behind (re-running its first cells twice would be wrong);
+        that sandbox is killed and the next use starts over."""
         sandbox = self._sandbox
         assert sandbox is not None
-        why, self._lost = self._lost or "had stopped", None
+        why = self._lost or "had stopped"
         files = [f for f in self._files.values() if f.absolute_path.is_file()]
-        for f in files:
-            await self._upload(sandbox, f)
-        replayed, failures = 0, []
-        for code in list(self._history):
-            run = await self._execute(sandbox, code, self._cell_timeout)
-            if run.failure is not None:
-                raise run.failure
-            replayed += 1
-            if run.timed_out or run.builder.has_error:
-                failures.append(code)
+        replayed, failures = 0, 0
+        try:
+            for f in files:
+                await self._upload(sandbox, f)
+            for code in list(self._history):
+                run = await self._execute(sandbox, code, self._cell_timeout)
+                if run.failure is not None:
+                    raise run.failure
+                replayed += 1
+                failures += bool(run.timed_out or run.interrupted or run.builder.has_error)
+        except BaseException:
+            self._forget_sandbox(why)
+            self._kill_later(sandbox)
+            raise
+        self._restore_needed = False
+        self._lost = None
         self._baseline = None
         parts = ["started a new one"]
         if files:
@@ -388,10 +407,21 @@ class E2BExecutor(Executor):
             parts.append(f"re-ran {_count(replayed, 'earlier cell')}")
         notice = f"The sandbox {why}; " + _join(parts) + "."
         if failures:
-            notice += (
-                f" {len(failures)} of them failed this time, so some variables may be missing."
-            )
+            notice += f" {failures} of them failed this time, so some variables may be missing."
         self._notices.append(notice)
+
+    def _kill_later(self, sandbox: AsyncSandbox) -> None:
+        task = asyncio.ensure_future(self._kill(sandbox))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _kill(self, sandbox: AsyncSandbox) -> None:
+        try:
+            await asyncio.wait_for(sandbox.kill(), KILL_TIMEOUT)
+        except Exception:  # never raises: an unkilled sandbox expires on its own
+            self.log.warning(
+                "nbchat: could not kill E2B sandbox %s", sandbox.sandbox_id, exc_info=True
+            )
 
     async def close(self) -> None:
         """Kill the sandbox; never raises. A later use starts a new one and restores."""
@@ -399,16 +429,13 @@ class E2BExecutor(Executor):
         if task is not None and not task.done():
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         sandbox = self._sandbox
         if sandbox is None:
             return
         self._forget_sandbox("had been shut down")
-        try:
-            await asyncio.wait_for(sandbox.kill(), KILL_TIMEOUT)
-        except Exception:  # closing must never raise; an unkilled sandbox expires on its own
-            self.log.warning(
-                "nbchat: could not kill E2B sandbox %s", sandbox.sandbox_id, exc_info=True
-            )
+        await self._kill(sandbox)
 
     # -- files ------------------------------------------------------------------
 
@@ -667,7 +694,7 @@ class E2BExecutor(Executor):
 
     def _kernel_restarted(self, run: _Run) -> None:
         """The code interpreter restarted the kernel under the cell (it died): say so."""
-        for item in run.builder._items:
+        for item in run.builder.items:
             if item["output_type"] == "error" and item["ename"] == "ContextRestarting":
                 item.update(
                     ename="KernelDied",
@@ -756,7 +783,7 @@ def _refused(run: _Run) -> bool:
         isinstance(err, SandboxException)
         and err.__cause__ is None
         and err.__context__ is None
-        and not run.builder._items
+        and not run.builder.items
     )
 
 
