@@ -172,7 +172,15 @@ export function AttachmentChip(props: {
       <button
         type="button"
         className="jp-NbChat-chipMain"
-        title={trans.__('%1 — show what Claude will see', attachment.path)}
+        title={
+          detail
+            ? trans.__(
+                '%1 (%2): show what Claude will see',
+                attachment.path,
+                detail
+              )
+            : trans.__('%1: show what Claude will see', attachment.path)
+        }
         aria-label={
           detail
             ? trans.__('%1, %2: show details', summary.name, detail)

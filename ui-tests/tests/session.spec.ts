@@ -149,6 +149,13 @@ test('New analysis: a notebook beside the chat, named after its first question',
   await expect(visibleNotebook(page)).toContainText(
     'How many shoes per gender?'
   );
+
+  // "Download notebook" saves, then downloads the .ipynb under its new name.
+  const download = page.waitForEvent('download');
+  await chat.getByRole('button', { name: 'Download notebook' }).click();
+  expect((await download).suggestedFilename()).toBe(
+    'how-many-shoes-per-gender.ipynb'
+  );
 });
 
 test('"Analyse in chat" opens a new notebook with the file attached', async ({
