@@ -423,6 +423,11 @@ export class ChatContext implements IDisposable {
     await this.refreshVariables();
   }
 
+  /** Show a soft warning about the executor in the footer ('' clears it). */
+  warnExecutor(message: string): void {
+    this._setState({ executorWarning: message });
+  }
+
   /** Forget a shown problem. */
   dismissError(id: number): void {
     this._setState({ errors: this._state.errors.filter(e => e.id !== id) });

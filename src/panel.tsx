@@ -307,7 +307,7 @@ function PanelView(props: {
         </div>
         <div
           className="jp-NbChat-toolbar"
-          role="toolbar"
+          role="group"
           aria-label={trans.__('Notebook Chat actions')}
         >
           {canRun(CommandIDs.newAnalysis) && (

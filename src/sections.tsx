@@ -223,9 +223,10 @@ export function ChatFooter(props: {
     }
     try {
       await context.restart();
+      context.warnExecutor('');
       model.notify(trans.__('The %1 was restarted.', label));
     } catch (reason) {
-      context.addError(
+      context.warnExecutor(
         trans.__(
           'Could not restart: %1',
           reason instanceof Error ? reason.message : String(reason)

@@ -179,3 +179,45 @@ test('"Analyse in chat" opens a new notebook with the file attached', async ({
   });
   await expect(chat.getByLabel('Ask about your data')).toBeFocused();
 });
+
+test('with E2B available, the chat chooses where its code runs', async ({
+  page
+}) => {
+  // This server has no E2B key; pretend it has, to see the chat's choice.
+  await page.route(/\/nbchat\/status(\?|$)/, async route => {
+    const response = await route.fetch();
+    const status = await response.json();
+    await route.fulfill({
+      response,
+      json: { ...status, e2b_available: true }
+    });
+  });
+  await page.reload();
+  const chat = await newNotebookWithChat(page, 'e2b.ipynb');
+  const runsIn = chat.getByLabel('Runs in');
+  await expect(runsIn).toHaveValue('kernel');
+  await runsIn.selectOption('e2b');
+
+  const turn = page.waitForRequest(
+    r => /\/nbchat\/turns(\?|$)/.test(r.url()) && r.method() === 'POST'
+  );
+  await ask(chat, 'Where does this run?');
+  expect((await turn).postDataJSON()).toEqual(
+    expect.objectContaining({ executor: 'e2b', attachments: [] })
+  );
+  // The server cannot start a sandbox without its key: it says so.
+  await expect(chat.locator('.jp-NbChat-error')).toContainText('E2B', {
+    timeout: 30_000
+  });
+  await expect(
+    chat.locator('.jp-NbChat-error').getByRole('button', { name: 'Retry' })
+  ).toBeVisible();
+  // The choice is the notebook's.
+  const executor = await page.evaluate(
+    () =>
+      (window.jupyterapp.shell.currentWidget as any).content.model.getMetadata(
+        'nbchat'
+      ).executor
+  );
+  expect(executor).toBe('e2b');
+});
