@@ -85,8 +85,9 @@ class TurnRequest(BaseModel):
     context_level: Literal["headers", "schema", "sample"] | None = None
     #: Per-chat executor choice; None: the server's default.
     executor: ExecutorName | None = None
-    #: The chat's E2B sandbox from the notebook's metadata, to reconnect after a restart.
+    #: The chat's E2B sandbox (and code context) from the notebook's metadata, to reconnect.
     sandbox_id: str | None = Field(default=None, max_length=200)
+    context_id: str | None = Field(default=None, max_length=200)
     #: Review mode: each cell waits for the person's Run (possibly edited) or Skip.
     review: bool = False
     #: False: no question/answer cells; the conversation lives in metadata.nbchat.turns.
@@ -122,6 +123,7 @@ class WarmRequest(BaseModel):
     context_level: Literal["headers", "schema", "sample"] | None = None
     executor: ExecutorName | None = None
     sandbox_id: str | None = Field(default=None, max_length=200)
+    context_id: str | None = Field(default=None, max_length=200)
 
     _notebook_path = field_validator("notebook_path")(TurnRequest._notebook_path.__func__)  # type: ignore[attr-defined]
 

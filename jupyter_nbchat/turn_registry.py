@@ -74,7 +74,7 @@ class TurnRegistry:
         return self._claude
 
     def executor_for(
-        self, notebook_path: str, name: str | None = None, sandbox_id: str | None = None
+        self, notebook_path: str, name: str | None = None, state: dict[str, str | None] | None = None
     ) -> Executor:
         """The chat's executor: kept across turns, replaced when the chat switches executors."""
         name = name or self.app.executor
@@ -83,11 +83,11 @@ class TurnRegistry:
             return executor
         if executor is not None:
             asyncio.ensure_future(executor.close())
-        executor = self._new_executor(notebook_path, name, sandbox_id)
+        executor = self._new_executor(notebook_path, name, state or {})
         self.executors[notebook_path] = executor
         return executor
 
-    def _new_executor(self, notebook_path: str, name: str, sandbox_id: str | None) -> Executor:
+    def _new_executor(self, notebook_path: str, name: str, state: dict[str, str | None]) -> Executor:
         if name == "kernel":
             return KernelExecutor(
                 kernel_manager=self.serverapp.kernel_manager,
@@ -109,7 +109,8 @@ class TurnRegistry:
             idle_timeout=self.app.e2b_idle_timeout,
             notebook_dir=root / posixpath.dirname(notebook_path),
             max_copy_back_bytes=int(self.app.max_copy_back_mb * 1024 * 1024),
-            sandbox_id=sandbox_id,
+            sandbox_id=state.get("sandbox_id"),
+            context_id=state.get("context_id"),
             log=self.log,
         )
 
@@ -130,7 +131,7 @@ class TurnRegistry:
         else:
             cells = request.cells
         existing = self.executors.get(path)
-        executor = self.executor_for(path, request.executor, request.sandbox_id)
+        executor = self.executor_for(path, request.executor, _saved_state(request))
         if executor is not existing and hasattr(executor, "seed_history"):
             # A new runtime can rebuild the chat's variables from the cells it ran before.
             executor.seed_history(
@@ -206,7 +207,7 @@ class TurnRegistry:
     async def warm(self, request: WarmRequest) -> None:
         """Start the chat's executor and upload its files before the question is asked."""
         files = await self.inspect_attachments(request)
-        executor = self.executor_for(request.notebook_path, request.executor, request.sandbox_id)
+        executor = self.executor_for(request.notebook_path, request.executor, _saved_state(request))
         self.prepare(request.notebook_path, executor, files)
 
     async def variables(self, notebook_path: str) -> list[dict[str, Any]]:
@@ -283,3 +284,8 @@ class TurnRegistry:
                 await self._claude.close()
             except Exception:
                 self.log.debug("nbchat: error closing the Claude client", exc_info=True)
+
+
+def _saved_state(request: TurnRequest | WarmRequest) -> dict[str, str | None]:
+    """The executor state the notebook remembered (see Executor.state)."""
+    return {"sandbox_id": request.sandbox_id, "context_id": request.context_id}
