@@ -16,21 +16,14 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
-from tornado.websocket import websocket_connect
-
 from jupyter_nbchat.testing.claude_standin import ClaudeStandIn
 
+from ..harness import Server
 from . import datasets
 from .questions import QUESTIONS, Question, states
 
@@ -68,89 +61,6 @@ def standin_responses(question: Question, plan: str) -> list[dict[str, Any]]:
     return [first, answer]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`jupyter server` with the extension, in a subprocess, on a free port."""
-
-    def __init__(self, root: Path, base_url: str | None, api_key: str, model: str | None) -> None:
-        self.root, self.port, self.token = root, _free_port(), secrets.token_hex(16)
-        config = root.parent / "eval_config.py"
-        lines = [
-            f"c.ServerApp.root_dir = {str(root)!r}",
-            f"c.ServerApp.port = {self.port}",
-            f"c.IdentityProvider.token = {self.token!r}",
-            "c.ServerApp.open_browser = False",
-            "c.ServerApp.allow_root = True",
-            "c.ServerApp.jpserver_extensions = {'jupyter_nbchat': True}",
-            "c.NbChat.executor = 'kernel'",
-            "c.NbChat.execution_timeout = 120.0",
-        ]
-        if base_url:
-            lines.append(f"c.NbChat.anthropic_base_url = {base_url!r}")
-        if model:
-            lines.append(f"c.NbChat.model = {model!r}")
-        config.write_text("\n".join(lines) + "\n")
-        env = {**os.environ, "ANTHROPIC_API_KEY": api_key, "NO_PROXY": "localhost,127.0.0.1"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", f"--config={config}"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(root.parent / "server.log").open("w"),
-        )
-        self.http = AsyncHTTPClient()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def fetch(self, path: str, method: str = "GET", body: Any = None) -> Any:
-        request = HTTPRequest(
-            f"{self.url}/{path}",
-            method=method,
-            body=None if body is None else json.dumps(body),
-            headers={"Authorization": f"token {self.token}"},
-            request_timeout=600,
-        )
-        response = await self.http.fetch(request)
-        return json.loads(response.body or b"null")
-
-    async def ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter server exited; see {self.root.parent / 'server.log'}")
-            try:
-                await self.fetch("nbchat/status")
-                return
-            except Exception:
-                await asyncio.sleep(0.3)
-        raise TimeoutError("jupyter server did not start")
-
-    async def events(self, turn_id: str) -> list[dict[str, Any]]:
-        ws = await websocket_connect(
-            HTTPRequest(
-                f"ws://127.0.0.1:{self.port}/nbchat/turns/{turn_id}/events",
-                headers={"Authorization": f"token {self.token}"},
-            )
-        )
-        events = []
-        while (message := await ws.read_message()) is not None:
-            events.append(json.loads(message))
-        return events
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 def score(question: Question, events: list[dict[str, Any]]) -> Outcome:
     code_events = [e for e in events if e["type"] == "cell" and e["role"] == "code"]
     final: dict[str, dict[str, Any]] = {}
@@ -186,7 +96,12 @@ async def evaluate(*, real: bool, model: str | None = None, ids: list[str] | Non
     api_key = os.environ.get("ANTHROPIC_API_KEY", "") if real else "sk-ant-standin"
     if real and not api_key:
         raise SystemExit("--real needs ANTHROPIC_API_KEY")
-    server = Server(root, standin.url if standin else None, api_key, model)
+    config = ["c.NbChat.executor = 'kernel'", "c.NbChat.execution_timeout = 120.0"]
+    if standin is not None:
+        config.append(f"c.NbChat.anthropic_base_url = {standin.url!r}")
+    if model:
+        config.append(f"c.NbChat.model = {model!r}")
+    server = Server(root, config, {"ANTHROPIC_API_KEY": api_key})
     outcomes: list[Outcome] = []
     try:
         await server.ready()
@@ -194,18 +109,9 @@ async def evaluate(*, real: bool, model: str | None = None, ids: list[str] | Non
             if standin is not None:
                 standin.script(*standin_responses(question, STANDIN_PLAN.get(question.id, "correct")))
             notebook = f"eval-{question.id}.ipynb"
-            created = await server.fetch(
-                f"api/contents/{notebook}",
-                "PUT",
-                {"type": "notebook", "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}},
-            )
-            assert created["path"] == notebook
-            turn = await server.fetch(
-                "nbchat/turns",
-                "POST",
-                {"notebook_path": notebook, "question": question.text, "attachments": question.attachments, "write": "server"},
-            )
-            outcomes.append(score(question, await server.events(turn["turn_id"])))
+            await server.new_notebook(notebook)
+            events = await server.ask(notebook, question.text, attachments=question.attachments)
+            outcomes.append(score(question, events))
     finally:
         server.stop()
         if standin is not None:

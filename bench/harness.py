@@ -1,0 +1,106 @@
+"""A real `jupyter server` with jupyter_nbchat in a subprocess, driven like the panel drives it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.websocket import websocket_connect
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`jupyter server` on a free port with `config` lines (traitlets) and extra `env`."""
+
+    def __init__(self, root: Path, config: list[str], env: dict[str, str]) -> None:
+        self.root, self.port, self.token = root, free_port(), secrets.token_hex(16)
+        config_file = root.parent / f"server_config_{self.port}.py"
+        lines = [
+            f"c.ServerApp.root_dir = {str(root)!r}",
+            f"c.ServerApp.port = {self.port}",
+            f"c.IdentityProvider.token = {self.token!r}",
+            "c.ServerApp.open_browser = False",
+            "c.ServerApp.allow_root = True",
+            "c.ServerApp.jpserver_extensions = {'jupyter_nbchat': True}",
+            *config,
+        ]
+        config_file.write_text("\n".join(lines) + "\n")
+        self.log = root.parent / f"server_{self.port}.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_server", f"--config={config_file}"],
+            env={**os.environ, "NO_PROXY": "localhost,127.0.0.1", **env},
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("w"),
+        )
+        self.http = AsyncHTTPClient()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def fetch(self, path: str, method: str = "GET", body: Any = None) -> Any:
+        request = HTTPRequest(
+            f"{self.url}/{path}",
+            method=method,
+            body=None if body is None else json.dumps(body),
+            headers={"Authorization": f"token {self.token}"},
+            request_timeout=600,
+        )
+        response = await self.http.fetch(request)
+        return json.loads(response.body or b"null")
+
+    async def ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter server exited; see {self.log}")
+            try:
+                await self.fetch("nbchat/status")
+                return
+            except Exception:
+                await asyncio.sleep(0.3)
+        raise TimeoutError("jupyter server did not start")
+
+    async def new_notebook(self, path: str) -> None:
+        empty = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+        created = await self.fetch(f"api/contents/{path}", "PUT", {"type": "notebook", "content": empty})
+        assert created["path"] == path
+
+    async def events(self, turn_id: str) -> list[dict[str, Any]]:
+        ws = await websocket_connect(
+            HTTPRequest(
+                f"ws://127.0.0.1:{self.port}/nbchat/turns/{turn_id}/events",
+                headers={"Authorization": f"token {self.token}"},
+            )
+        )
+        events = []
+        while (message := await ws.read_message()) is not None:
+            events.append(json.loads(message))
+        return events
+
+    async def ask(self, notebook: str, question: str, **fields: Any) -> list[dict[str, Any]]:
+        """One turn, written by the server into the notebook, followed to its end."""
+        body = {"notebook_path": notebook, "question": question, "write": "server", **fields}
+        turn = await self.fetch("nbchat/turns", "POST", body)
+        return await self.events(turn["turn_id"])
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
