@@ -52,7 +52,7 @@ def record_turn(metadata: dict[str, Any], turn_id: str, events: list[dict[str, A
             ]
             chat["context_level"] = event["level"]
         elif event["type"] == "executor_state":
-            chat["executor"] = event["executor"]
+            # `executor` itself is the person's choice (the panel's); only record what ran.
             chat["executor_state"] = {"executor": event["executor"], "state": event["state"]}
     started = next((e for e in events if e["type"] == "turn_started"), None)
     if started is not None and not started.get("question_answer_cells", True):
@@ -63,8 +63,9 @@ def record_turn(metadata: dict[str, Any], turn_id: str, events: list[dict[str, A
         last = {k: usage[-1].get(k, 0) for k in USAGE_FIELDS} | {"cost_usd": usage[-1].get("cost_usd")}
         total = chat.get("usage") or {}
         summed = {k: int(total.get(k, 0)) + last[k] for k in USAGE_FIELDS}
-        costs = [total.get("cost_usd"), last["cost_usd"]] if total else [last["cost_usd"]]
-        summed["cost_usd"] = None if None in costs else round(sum(costs), 6)
+        # Like the panel: the sum of the known costs; None only when no turn had one.
+        known = [c for c in (total.get("cost_usd"), last["cost_usd"]) if c is not None]
+        summed["cost_usd"] = round(sum(known), 6) if known else None
         chat["usage"] = {**summed, "turns": int(total.get("turns", 0)) + 1, "last_turn_id": turn_id, "last_turn": last}
 
 

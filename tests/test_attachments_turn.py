@@ -119,7 +119,8 @@ async def test_headless_turns_record_the_chat_in_notebook_metadata(nbchat, claud
     chat = nbformat.read(jp_root_dir / "m.ipynb", as_version=4).metadata["nbchat"]
     assert [a["path"] for a in chat["attachments"]] == ["shoes.csv"]
     assert chat["attachments"][0]["summary"]["tables"][0]["columns"] == ["Product Name", "Gender", "Price"]
-    assert chat["executor"] == "kernel" and chat["context_level"] == "headers"
+    assert chat["executor_state"]["executor"] == "kernel" and "executor" not in chat
+    assert chat["context_level"] == "headers"
     assert chat["usage"]["turns"] == 2
     assert chat["usage"]["input_tokens"] == 3000 and chat["usage"]["output_tokens"] == 30
     assert chat["usage"]["cost_usd"] == pytest.approx(2 * (1500 * 3 + 15 * 15) / 1e6)
