@@ -121,7 +121,7 @@ async def kernel_overhead(cells: int = 200) -> tuple[float, float]:
     from jupyter_nbchat.execution import KernelExecutor
 
     folder = tempfile.mkdtemp(prefix="nbchat-bench-kernel-")
-    km = AsyncMappingKernelManager(root_dir=folder)
+    km = AsyncMappingKernelManager(root_dir=folder, connection_dir=folder)
     sm = SessionManager(kernel_manager=km, contents_manager=AsyncLargeFileManager(root_dir=folder))
     executor = KernelExecutor(kernel_manager=km, session_manager=sm, notebook_path="k.ipynb")
     await executor.ensure_ready()
