@@ -18,6 +18,7 @@ import {
   addTurnUsage,
   applyManifest,
   attachmentFromSummary,
+  contextId,
   emptyMetadata,
   IAttachment,
   IChatMetadata,
@@ -40,6 +41,12 @@ import type {
   TurnEvent
 } from './types';
 import { uploadFile } from './upload';
+
+/** The chat's own fields of each TurnRequest and WarmRequest. */
+export type ChatRequestFields = Pick<
+  ITurnRequest,
+  'attachments' | 'context_level' | 'executor' | 'sandbox_id' | 'context_id'
+>;
 
 /** Where `metadata.nbchat` of one notebook is read and written. */
 export interface IMetadataStore {
@@ -183,26 +190,30 @@ export class ChatContext implements IDisposable {
   }
 
   /** The fields every TurnRequest (and warm request) of this chat carries. */
-  requestFields(): Pick<
-    ITurnRequest,
-    'attachments' | 'context_level' | 'executor' | 'sandbox_id'
-  > {
+  requestFields(): ChatRequestFields {
     const meta = this._state.meta;
-    const fields: Pick<
-      ITurnRequest,
-      'attachments' | 'context_level' | 'executor' | 'sandbox_id'
-    > = {
+    const fields: ChatRequestFields = {
       attachments: meta.attachments.map(a => a.path),
       context_level: meta.context_level
     };
     if (meta.executor) {
       fields.executor = meta.executor;
     }
+    // The executor's state as the server last sent it, so it can reconnect.
     const sandbox = sandboxId(meta);
     if (sandbox) {
       fields.sandbox_id = sandbox;
     }
+    const context = contextId(meta);
+    if (context) {
+      fields.context_id = context;
+    }
     return fields;
+  }
+
+  /** The chat's executor choice; undefined: the server's default. */
+  get executor(): Executor | undefined {
+    return this._state.meta.executor;
   }
 
   /**

@@ -241,8 +241,17 @@ export function applyManifest(
 
 /** The sandbox to reconnect to, from what the server last said. */
 export function sandboxId(meta: IChatMetadata): string | undefined {
-  const id = meta.executor_state?.state.sandbox_id;
-  return typeof id === 'string' && id !== '' ? id : undefined;
+  return stateString(meta, 'sandbox_id');
+}
+
+/** The sandbox's code context to reconnect to, from what the server last said. */
+export function contextId(meta: IChatMetadata): string | undefined {
+  return stateString(meta, 'context_id');
+}
+
+function stateString(meta: IChatMetadata, key: string): string | undefined {
+  const value = meta.executor_state?.state[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** A usage event's figures. */

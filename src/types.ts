@@ -54,12 +54,21 @@ export interface ITurnRequest {
   executor?: Executor;
   /** The chat's sandbox from the notebook's metadata, to reconnect. */
   sandbox_id?: string;
+  /** The sandbox's code context from the notebook's metadata, to reconnect. */
+  context_id?: string;
+  /** Review mode: each cell waits for the person's Run or Skip (`cell_proposed`). */
+  review?: boolean;
 }
 
 /** Body of `POST nbchat/executor/warm`. */
 export type IWarmRequest = Pick<
   ITurnRequest,
-  'notebook_path' | 'attachments' | 'context_level' | 'executor' | 'sandbox_id'
+  | 'notebook_path'
+  | 'attachments'
+  | 'context_level'
+  | 'executor'
+  | 'sandbox_id'
+  | 'context_id'
 >;
 
 /** How much of the attached files Claude is told (docs/protocol.md). */
@@ -174,6 +183,22 @@ export interface ITurnInfo {
   last_seq: number;
 }
 
+/** Answer of `GET nbchat/turns?notebook_path=P`: oldest first. */
+export interface ITurnList {
+  turns: ITurnInfo[];
+}
+
+/** What the person decided about a proposed cell (review mode). */
+export type ReviewChoice = 'run' | 'skip';
+
+/** Body of `POST nbchat/turns/{turn_id}/review`. */
+export interface IReviewDecision {
+  tool_use_id: string;
+  decision: ReviewChoice;
+  /** Run: the cell's source as the person left it in the notebook. */
+  code?: string;
+}
+
 /** Body of every 4xx answer. */
 export interface IErrorBody {
   message: string;
@@ -240,7 +265,12 @@ export interface ICellRunningEvent extends IEventBase {
 
 /** What the turn is doing, as the server names it. */
 export type ServerPhase =
-  'thinking' | 'writing_code' | 'running' | 'fixing' | 'answering';
+  | 'thinking'
+  | 'writing_code'
+  | 'reviewing'
+  | 'running'
+  | 'fixing'
+  | 'answering';
 
 export interface IPhaseEvent extends IEventBase {
   type: 'phase';
@@ -257,6 +287,22 @@ export interface ICellEvent extends IEventBase {
   role: CellRole;
   /** Id of an inserted (failed) cell this fixed cell takes the place of. */
   replaces?: string | null;
+}
+
+/** Review mode: an unexecuted cell waiting for the person's Run or Skip. */
+export interface ICellProposedEvent extends IEventBase {
+  type: 'cell_proposed';
+  tool_use_id: string;
+  /** Not executed yet (no outputs); always has an `id`. */
+  cell: TurnCell;
+  /** Id of an inserted (failed) cell this proposal takes the place of. */
+  replaces?: string | null;
+}
+
+/** Review mode: the person skipped a proposed cell; remove it. */
+export interface ICellSkippedEvent extends IEventBase {
+  type: 'cell_skipped';
+  cell_id: string;
 }
 
 export interface IAnswerEvent extends IEventBase {
@@ -319,6 +365,8 @@ export type TurnEvent =
   | ICellRunningEvent
   | IPhaseEvent
   | ICellEvent
+  | ICellProposedEvent
+  | ICellSkippedEvent
   | IAnswerEvent
   | IUsageEvent
   | IErrorEvent

@@ -175,6 +175,55 @@ describe('ChatContext', () => {
     expect(server.endpoints()).toEqual(['files/inspect', 'executor/warm']);
   });
 
+  it('keeps the executor state as sent and sends sandbox and context back', async () => {
+    const { server, store, context } = make({
+      attachments: [
+        {
+          path: 'a.csv',
+          size: 10,
+          sha256: 'sha-a.csv',
+          summary: summary('a.csv')
+        }
+      ],
+      executor: 'e2b'
+    });
+    context.handleEvent({
+      type: 'executor_state',
+      executor: 'e2b',
+      state: { sandbox_id: 'sbx-2', context_id: 'ctx-7', template: 'base' },
+      seq: 1,
+      turn_id: TURN
+    });
+    expect((store.get() as any).executor_state).toEqual({
+      executor: 'e2b',
+      state: { sandbox_id: 'sbx-2', context_id: 'ctx-7', template: 'base' }
+    });
+    expect(context.requestFields()).toEqual({
+      attachments: ['a.csv'],
+      context_level: 'headers',
+      executor: 'e2b',
+      sandbox_id: 'sbx-2',
+      context_id: 'ctx-7'
+    });
+    context.warm();
+    await flush();
+    const warm = server.calls.find(c => c.endpoint === 'executor/warm')!;
+    expect(warm.body).toEqual(
+      expect.objectContaining({ sandbox_id: 'sbx-2', context_id: 'ctx-7' })
+    );
+
+    // A state without a context (the kernel, a fresh sandbox) sends none.
+    context.handleEvent({
+      type: 'executor_state',
+      executor: 'e2b',
+      state: { sandbox_id: 'sbx-3' },
+      seq: 2,
+      turn_id: TURN
+    });
+    expect(context.requestFields().sandbox_id).toBe('sbx-3');
+    expect(context.requestFields()).not.toHaveProperty('context_id');
+  });
+
   it('shows a failed warm softly', async () => {
     const { server, context } = make();
     server.failWarm = true;
