@@ -23,7 +23,7 @@ import { addIcon, downloadIcon, folderIcon } from '@jupyterlab/ui-components';
 
 import { folderOf, isDataFile } from './datafiles';
 import { attachIcon, chatIcon } from './icons';
-import { errorMessage, ITurnSettings } from './model';
+import { asReviewMode, errorMessage, ITurnSettings } from './model';
 import { NotebookWriter } from './notebook';
 import { ChatPanel } from './panel';
 import { requestAPI } from './request';
@@ -109,7 +109,11 @@ const chatsPlugin: JupyterFrontEndPlugin<NotebookChats> = {
   ): NotebookChats => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
 
-    const turnSettings: ITurnSettings = { model: '', maxFixAttempts: 0 };
+    const turnSettings: ITurnSettings = {
+      model: '',
+      maxFixAttempts: 0,
+      reviewMode: 'auto'
+    };
     if (settingRegistry) {
       settingRegistry
         .load(PluginIDs.panel)
@@ -120,6 +124,9 @@ const chatsPlugin: JupyterFrontEndPlugin<NotebookChats> = {
             turnSettings.model = typeof model === 'string' ? model : '';
             turnSettings.maxFixAttempts =
               typeof attempts === 'number' ? attempts : 0;
+            turnSettings.reviewMode = asReviewMode(
+              settings.get('reviewMode').composite
+            );
           };
           read();
           settings.changed.connect(read);

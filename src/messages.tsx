@@ -9,6 +9,15 @@ import React, { useEffect, useRef } from 'react';
 
 import { MarkdownView } from './markdown';
 import type { ChatItem, ICellItem, ICodeItem, IRetry } from './reducer';
+import type { ReviewChoice } from './types';
+
+/** What the Run / Skip buttons of a proposed cell (review mode) call. */
+export interface IReviewHandlers {
+  /** Run (the cell as it is in the notebook now) or skip the proposal. */
+  decide: (toolUseId: string, decision: ReviewChoice) => void;
+  /** Scroll the notebook to the proposed cell and select it. */
+  reveal: (cellId: string) => void;
+}
 
 /** Props of MessageList. */
 export interface IMessageListProps {
@@ -19,11 +28,13 @@ export interface IMessageListProps {
   canRetry?: boolean;
   /** Send an error's question again. */
   onRetry?: (retry: IRetry) => void;
+  /** Review mode: Run / Skip a proposed cell. */
+  review?: IReviewHandlers;
 }
 
 /** Every item of the conversation, newest last, kept scrolled to the bottom. */
 export function MessageList(props: IMessageListProps): JSX.Element {
-  const { items, trans, rendermime, canRetry, onRetry } = props;
+  const { items, trans, rendermime, canRetry, onRetry, review } = props;
   const list = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
 
@@ -85,6 +96,7 @@ export function MessageList(props: IMessageListProps): JSX.Element {
             rendermime={rendermime}
             canRetry={!!canRetry}
             onRetry={onRetry}
+            review={review}
           />
         ))}
       </div>
@@ -98,8 +110,9 @@ function Message(props: {
   rendermime: IRenderMimeRegistry | null;
   canRetry: boolean;
   onRetry?: (retry: IRetry) => void;
+  review?: IReviewHandlers;
 }): JSX.Element {
-  const { item, trans, rendermime, canRetry, onRetry } = props;
+  const { item, trans, rendermime, canRetry, onRetry, review } = props;
   switch (item.kind) {
     case 'question':
       return (
@@ -114,7 +127,7 @@ function Message(props: {
         </div>
       );
     case 'code':
-      return <CodeMessage item={item} trans={trans} />;
+      return <CodeMessage item={item} trans={trans} review={review} />;
     case 'cell':
       return <CellMessage item={item} trans={trans} />;
     case 'answer':
@@ -165,25 +178,88 @@ function Message(props: {
 function CodeMessage(props: {
   item: ICodeItem;
   trans: TranslationBundle;
+  review?: IReviewHandlers;
 }): JSX.Element {
-  const { item, trans } = props;
-  const label =
-    item.state === 'writing'
-      ? trans.__('Writing code')
-      : item.state === 'running'
-        ? trans.__('Running')
-        : trans.__('Code');
+  const { item, trans, review } = props;
+  const proposal = item.proposal;
+  const waiting = item.state === 'proposed' && !!proposal && !!review;
+  const label = codeLabel(item, trans);
   return (
     <div
       className={`jp-NbChat-message jp-NbChat-code jp-mod-${item.state}`}
-      aria-busy={item.state !== 'done'}
+      aria-busy={item.state === 'writing' || item.state === 'running'}
+      data-tool-use-id={item.toolUseId}
     >
       <div className="jp-NbChat-itemLabel">{label}</div>
       <pre className="jp-NbChat-codeBlock">
         <code>{item.code}</code>
       </pre>
+      {waiting && (
+        <div
+          className="jp-NbChat-review"
+          role="group"
+          aria-label={trans.__('Review the proposed cell')}
+        >
+          <p className="jp-NbChat-reviewHint">
+            {trans.__(
+              'This cell is in the notebook but has not run. Edit it there if you like: Run uses the cell as it is in the notebook.'
+            )}
+          </p>
+          <div className="jp-NbChat-reviewActions">
+            <button
+              type="button"
+              className="jp-NbChat-button jp-mod-accept"
+              disabled={proposal.decision !== null}
+              title={trans.__('Run the cell as it is in the notebook')}
+              onClick={() => review.decide(item.toolUseId, 'run')}
+            >
+              {trans.__('Run')}
+            </button>
+            <button
+              type="button"
+              className="jp-NbChat-button"
+              disabled={proposal.decision !== null}
+              title={trans.__(
+                'Do not run this cell; it is removed from the notebook'
+              )}
+              onClick={() => review.decide(item.toolUseId, 'skip')}
+            >
+              {trans.__('Skip')}
+            </button>
+            <button
+              type="button"
+              className="jp-NbChat-linkButton"
+              onClick={() => review.reveal(proposal.cellId)}
+            >
+              {trans.__('Show in notebook')}
+            </button>
+          </div>
+        </div>
+      )}
     </div>
   );
+}
+
+/** The label above a code item. */
+function codeLabel(item: ICodeItem, trans: TranslationBundle): string {
+  switch (item.state) {
+    case 'writing':
+      return trans.__('Writing code');
+    case 'proposed':
+      if (item.proposal?.decision === 'run') {
+        return trans.__('Starting…');
+      }
+      if (item.proposal?.decision === 'skip') {
+        return trans.__('Skipping…');
+      }
+      return trans.__('Proposed cell: waiting for your review');
+    case 'running':
+      return trans.__('Running');
+    case 'skipped':
+      return trans.__('Skipped: not run');
+    default:
+      return trans.__('Code');
+  }
 }
 
 function CellMessage(props: {

@@ -13,19 +13,27 @@ import {
   addError,
   addNotice,
   applyEvent,
+  decide,
   EMPTY_STATE,
   finishTurn,
   IChatState,
   IRetry,
   isRunning,
+  pendingProposal,
+  resumeTurn,
   startTurn
 } from './reducer';
 import { API_NAMESPACE, NbChatRequestError, requestAPI } from './request';
 import type {
+  Executor,
   FinishedStatus,
+  INotebookCell,
+  IReviewDecision,
   ITurnCreated,
   ITurnInfo,
+  ITurnList,
   ITurnRequest,
+  ReviewChoice,
   TurnEvent
 } from './types';
 
@@ -46,12 +54,37 @@ const DEFAULT_MESSAGES: IChatModelMessages = {
   saveFailed: 'Could not save the notebook: {error}'
 };
 
+/**
+ * When cells wait for the person's Run or Skip: `auto` for the local kernel
+ * only (its code runs on the person's machine), `always`, or `never`.
+ */
+export type ReviewMode = 'auto' | 'always' | 'never';
+
+/** Whether a turn on `executor` is reviewed under `mode`. */
+export function reviewFor(mode: ReviewMode, executor: Executor): boolean {
+  switch (mode) {
+    case 'always':
+      return true;
+    case 'never':
+      return false;
+    default:
+      return executor === 'kernel';
+  }
+}
+
+/** A settings value as a ReviewMode (anything unknown: `auto`). */
+export function asReviewMode(value: unknown): ReviewMode {
+  return value === 'always' || value === 'never' ? value : 'auto';
+}
+
 /** Settings-registry values that go into each TurnRequest. */
 export interface ITurnSettings {
   /** Model override; '' = the server's default. */
   model: string;
   /** 1..10; 0 = the server's default. */
   maxFixAttempts: number;
+  /** Whether cells wait for Run/Skip (default `auto`). */
+  reviewMode?: ReviewMode;
 }
 
 /** Construction options of a ChatModel. */
@@ -72,6 +105,8 @@ export interface IChatModelOptions {
   initialState?: IChatState;
   /** The chat's own fields of each TurnRequest (attachments, executor …). */
   requestFields?: () => Partial<ITurnRequest>;
+  /** Where code runs when the chat has not chosen (the server's default). */
+  defaultExecutor?: () => Executor;
 }
 
 /** How a followed turn ended (`turnEnded`), once the notebook is saved. */
@@ -100,6 +135,7 @@ export class ChatModel implements IDisposable {
     this._messages = { ...DEFAULT_MESSAGES, ...options.messages };
     this._state = options.initialState ?? EMPTY_STATE;
     this._requestFields = options.requestFields ?? (() => ({}));
+    this._defaultExecutor = options.defaultExecutor ?? (() => 'kernel');
   }
 
   /** Emitted for each event that changed the state (replays are not). */
@@ -130,6 +166,12 @@ export class ChatModel implements IDisposable {
   /** A question cannot be sent now (one is being sent or a turn runs). */
   get busy(): boolean {
     return this._sending || isRunning(this._state);
+  }
+
+  /** Whether the next question's cells will wait for Run or Skip. */
+  get reviews(): boolean {
+    const executor = this._requestFields().executor ?? this._defaultExecutor();
+    return reviewFor(this._turnSettings().reviewMode ?? 'auto', executor);
   }
 
   /** The unsent text of the question box (kept across notebook switches). */
@@ -182,6 +224,10 @@ export class ChatModel implements IDisposable {
     if (settings.maxFixAttempts >= 1 && settings.maxFixAttempts <= 10) {
       body.max_fix_attempts = Math.floor(settings.maxFixAttempts);
     }
+    body.review = reviewFor(
+      settings.reviewMode ?? 'auto',
+      body.executor ?? this._defaultExecutor()
+    );
     // The server reads the notebook as the browser has it, unsaved edits included.
     const cells = this._writer.cells(path);
     if (cells) {
@@ -208,13 +254,77 @@ export class ChatModel implements IDisposable {
     if (this._isDisposed) {
       return true;
     }
-    this._turnPath = path;
-    this._inserted = 0;
-    this._needsSave = false;
-    this._reportedClosed = false;
-    this._attempt = 0;
+    this._begin(path);
     this._setState(startTurn(this._state, created.turn_id, text, retry));
     this._connect();
+    return true;
+  }
+
+  /**
+   * Follow the notebook's turn that still runs on the server (the page was
+   * reloaded, or the turn was started in another window): replay its events
+   * from the start. Cells already in the notebook are not inserted again.
+   *
+   * @returns true when a running turn is now followed.
+   */
+  async resume(): Promise<boolean> {
+    if (this.busy || this._isDisposed) {
+      return false;
+    }
+    const path = this._notebookPath();
+    const last = await runningTurn(path, this._settings);
+    if (
+      !last ||
+      this.busy ||
+      this._isDisposed ||
+      this._state.turn?.turnId === last.turn_id ||
+      this._notebookPath() !== path
+    ) {
+      return false;
+    }
+    this._begin(path);
+    this._setState(resumeTurn(this._state, last.turn_id, last.question));
+    this._connect();
+    return true;
+  }
+
+  /**
+   * Run or skip a proposed cell (review mode). Run sends the cell's source as
+   * it is in the notebook now, so the person's edits are what runs.
+   *
+   * @returns true when the server took the decision.
+   */
+  async review(toolUseId: string, decision: ReviewChoice): Promise<boolean> {
+    const item = pendingProposal(this._state, toolUseId);
+    if (!item || item.proposal!.decision !== null) {
+      return false;
+    }
+    const turnId = this._state.turn!.turnId;
+    const body: IReviewDecision = { tool_use_id: toolUseId, decision };
+    if (decision === 'run') {
+      body.code =
+        this._writer.cellSource(this._turnPath, item.proposal!.cellId) ??
+        item.code;
+    }
+    this._setState(decide(this._state, toolUseId, decision));
+    try {
+      await requestAPI<Record<string, never>>(
+        `turns/${encodeURIComponent(turnId)}/review`,
+        { method: 'POST', body: JSON.stringify(body) },
+        this._settings
+      );
+    } catch (reason) {
+      if (!this._isDisposed) {
+        this._setState(
+          addError(
+            decide(this._state, toolUseId, null),
+            'request',
+            errorMessage(reason)
+          )
+        );
+      }
+      return false;
+    }
     return true;
   }
 
@@ -265,6 +375,12 @@ export class ChatModel implements IDisposable {
     }
   }
 
+  /** Show a cell of the followed turn in the notebook (e.g. a proposed one). */
+  async reveal(cellId: string): Promise<boolean> {
+    const path = this._turnPath || this._notebookPath();
+    return (await this._writer.reveal?.(path, cellId)) ?? false;
+  }
+
   /** Apply one event (what the socket does for each frame; public for tests). */
   handleEvent(event: TurnEvent): void {
     const before = this._state;
@@ -281,6 +397,10 @@ export class ChatModel implements IDisposable {
       if (isNew) {
         this._insertCell(event);
       }
+    } else if (event.type === 'cell_proposed') {
+      this._propose(event);
+    } else if (event.type === 'cell_skipped') {
+      this._skip(event.cell_id);
     } else if (event.type === 'turn_finished') {
       this._closeSocket();
       void this._endTurn(event.status);
@@ -300,7 +420,9 @@ export class ChatModel implements IDisposable {
     Signal.clearData(this);
   }
 
-  private _insertCell(event: Extract<TurnEvent, { type: 'cell' }>): void {
+  private _insertCell(
+    event: Extract<TurnEvent, { type: 'cell' | 'cell_proposed' }>
+  ): void {
     const result = this._writer.appendCell(
       this._turnPath,
       event.cell,
@@ -308,12 +430,54 @@ export class ChatModel implements IDisposable {
     );
     if (result === 'inserted' || result === 'replaced') {
       this._inserted += 1;
-    } else if (result === 'not-open' && !this._reportedClosed) {
+    } else if (result === 'not-open') {
+      this._reportClosed();
+    }
+  }
+
+  /** Insert a proposed cell, remembering the (failed) cell it takes the place of. */
+  private _propose(event: Extract<TurnEvent, { type: 'cell_proposed' }>): void {
+    const replaces = event.replaces ?? null;
+    if (replaces) {
+      const replaced = this._writer
+        .cells(this._turnPath)
+        ?.find(c => c.id === replaces);
+      if (replaced) {
+        this._displaced.set(event.cell.id, replaced);
+      }
+    }
+    this._insertCell(event);
+  }
+
+  /** A skipped proposal leaves the notebook; a cell it displaced comes back. */
+  private _skip(cellId: string): void {
+    const restore = this._displaced.get(cellId) ?? null;
+    this._displaced.delete(cellId);
+    const result = this._writer.removeCell(this._turnPath, cellId, restore);
+    if (result === 'removed') {
+      this._inserted += 1;
+    } else if (result === 'not-open') {
+      this._reportClosed();
+    }
+  }
+
+  private _reportClosed(): void {
+    if (!this._reportedClosed) {
       this._reportedClosed = true;
       this._setState(
         addError(this._state, 'notebook', this._messages.notebookClosed)
       );
     }
+  }
+
+  /** Reset what is counted per followed turn. */
+  private _begin(path: string): void {
+    this._turnPath = path;
+    this._inserted = 0;
+    this._needsSave = false;
+    this._reportedClosed = false;
+    this._attempt = 0;
+    this._displaced.clear();
   }
 
   /** Save what the turn wrote, then tell listeners the turn is over. */
@@ -477,6 +641,9 @@ export class ChatModel implements IDisposable {
   private readonly _eventApplied = new Signal<this, TurnEvent>(this);
   private readonly _turnEnded = new Signal<this, ITurnEnded>(this);
   private readonly _requestFields: () => Partial<ITurnRequest>;
+  private readonly _defaultExecutor: () => Executor;
+  /** Proposed cell id -> the cell it took the place of (restored on Skip). */
+  private readonly _displaced = new Map<string, INotebookCell>();
   private _needsSave = false;
   private _state: IChatState;
   private _sending = false;
@@ -487,6 +654,30 @@ export class ChatModel implements IDisposable {
   private _turnPath = '';
   private _inserted = 0;
   private _reportedClosed = false;
+}
+
+/**
+ * The turn of the notebook at `path` that still runs on the server, if any
+ * (the last one the server remembers, when it is `running`).
+ */
+export async function runningTurn(
+  path: string,
+  settings?: ServerConnection.ISettings
+): Promise<ITurnInfo | null> {
+  let list: ITurnList;
+  try {
+    list = await requestAPI<ITurnList>(
+      `turns?notebook_path=${encodeURIComponent(path)}`,
+      {},
+      settings
+    );
+  } catch {
+    // An older server, or none: there is nothing to follow.
+    return null;
+  }
+  const turns = Array.isArray(list?.turns) ? list.turns : [];
+  const last = turns[turns.length - 1];
+  return last && last.status === 'running' ? last : null;
 }
 
 /** The text to show for a failed request. */

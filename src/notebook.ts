@@ -14,18 +14,35 @@ import type { INotebookCell, TurnCell } from './types';
 /** What happened to a cell handed to `appendCell`. */
 export type AppendResult = 'inserted' | 'replaced' | 'duplicate' | 'not-open';
 
+/** What happened to a cell handed to `removeCell`. */
+export type RemoveResult = 'removed' | 'missing' | 'not-open';
+
 /** The part of the notebook writer the chat model needs (fakeable in tests). */
 export interface INotebookWriter {
   /**
    * Add `cell` to the notebook open at `path`: in place of the cell whose id
-   * is `replaces` when there is one, else at the end; nothing when a cell
-   * with its id is already there.
+   * is `replaces` when there is one, else at the end. When a cell with its
+   * id is already there (a replay), nothing is added, but the `replaces`
+   * cell still goes (a replay re-inserts cells later replaced).
    */
   appendCell(
     path: string,
     cell: TurnCell,
     replaces?: string | null
   ): AppendResult;
+  /**
+   * Remove the cell `cellId` (a skipped proposal); `restore`, when given,
+   * takes its place (the cell the proposal had replaced).
+   */
+  removeCell(
+    path: string,
+    cellId: string,
+    restore?: INotebookCell | null
+  ): RemoveResult;
+  /** The current source of one cell (the person's edits included); null when absent. */
+  cellSource(path: string, cellId: string): string | null;
+  /** Scroll to the cell `cellId` and make it the active cell. */
+  reveal?(path: string, cellId: string): Promise<boolean>;
   /** The cells of the notebook open at `path`, edits included; null when not open. */
   cells(path: string): INotebookCell[] | null;
   /** Save the notebook open at `path`; resolves false when it is not open. */
@@ -84,8 +101,14 @@ export class NotebookWriter implements INotebookWriter {
     if (!shared) {
       return 'not-open';
     }
-    // A replay after a reconnect repeats cells already inserted.
+    // A replay (a reconnect, a reloaded page) repeats cells already there.
     if (shared.cells.some(existing => existing.id === cell.id)) {
+      const stale = replaces
+        ? shared.cells.findIndex(existing => existing.id === replaces)
+        : -1;
+      if (stale !== -1) {
+        shared.deleteCell(stale);
+      }
       return 'duplicate';
     }
     const index = replaces
@@ -108,6 +131,56 @@ export class NotebookWriter implements INotebookWriter {
       shared.insertCell(index, cell);
     });
     return 'replaced';
+  }
+
+  removeCell(
+    path: string,
+    cellId: string,
+    restore?: INotebookCell | null
+  ): RemoveResult {
+    const shared = findNotebook(this._tracker, path)?.model?.sharedModel;
+    if (!shared) {
+      return 'not-open';
+    }
+    const index = shared.cells.findIndex(existing => existing.id === cellId);
+    if (index === -1) {
+      return 'missing';
+    }
+    const back =
+      restore && !shared.cells.some(existing => existing.id === restore.id)
+        ? restore
+        : null;
+    shared.transact(() => {
+      shared.deleteCell(index);
+      if (back) {
+        shared.insertCell(index, back as any);
+      }
+    });
+    return 'removed';
+  }
+
+  cellSource(path: string, cellId: string): string | null {
+    const shared = findNotebook(this._tracker, path)?.model?.sharedModel;
+    const cell = shared?.cells.find(existing => existing.id === cellId);
+    return cell ? cell.getSource() : null;
+  }
+
+  /** Scroll the notebook at `path` to the cell `cellId` and make it active. */
+  async reveal(path: string, cellId: string): Promise<boolean> {
+    const panel = findNotebook(this._tracker, path);
+    const notebook = panel?.content;
+    if (!panel || !notebook) {
+      return false;
+    }
+    const index = notebook.widgets.findIndex(
+      widget => widget.model.id === cellId
+    );
+    if (index === -1) {
+      return false;
+    }
+    notebook.activeCellIndex = index;
+    await notebook.scrollToCell(notebook.widgets[index], 'smart');
+    return true;
   }
 
   cells(path: string): INotebookCell[] | null {

@@ -400,6 +400,31 @@ function ServerNotice(props: {
   return null;
 }
 
+/** What to do first; says whether cells wait for Run / Skip. */
+function Hint(props: {
+  model: ChatModel;
+  context: ChatContext;
+  name: string;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model, context, name, trans } = props;
+  // The chat's executor decides whether cells are reviewed.
+  useSignalRefresh(context.changed);
+  return (
+    <div className="jp-NbChat-hint">
+      {model.reviews
+        ? trans.__(
+            'Attach data files and ask a question about them. Claude writes code cells into %1; each one waits for you to run or skip it.',
+            name
+          )
+        : trans.__(
+            'Attach data files and ask a question about them. Claude writes code cells into %1 and runs them.',
+            name
+          )}
+    </div>
+  );
+}
+
 function Conversation(props: {
   notebook: IPanelNotebook;
   server: ServerState;
@@ -465,12 +490,12 @@ function Conversation(props: {
   return (
     <div className="jp-NbChat-conversation">
       {state.items.length === 0 ? (
-        <div className="jp-NbChat-hint">
-          {trans.__(
-            'Attach data files and ask a question about them. Claude writes code cells into %1 and runs them.',
-            notebook.name
-          )}
-        </div>
+        <Hint
+          model={model}
+          context={context}
+          name={notebook.name}
+          trans={trans}
+        />
       ) : (
         <MessageList
           items={state.items}
@@ -478,6 +503,11 @@ function Conversation(props: {
           rendermime={rendermime}
           canRetry={serverReady && !model.busy}
           onRetry={retry => void model.retry(retry)}
+          review={{
+            decide: (toolUseId, decision) =>
+              void model.review(toolUseId, decision),
+            reveal: cellId => void model.reveal(cellId)
+          }}
         />
       )}
       <div className="jp-NbChat-status" role="status" aria-live="polite">

@@ -14,6 +14,7 @@ import type {
   FinishedStatus,
   ICellTag,
   ITurnRequest,
+  ReviewChoice,
   IUsageEvent,
   ServerPhase,
   TurnEvent
@@ -28,8 +29,21 @@ export interface IRetry {
 /** What the running turn is doing now; drives the status line. */
 export type TurnPhase = 'idle' | ServerPhase;
 
-/** How far a tool call's code has got. */
-export type CodeState = 'writing' | 'running' | 'done';
+/**
+ * How far a tool call's code has got. Review mode adds `proposed` (waiting
+ * for Run or Skip) and `skipped`.
+ */
+export type CodeState = 'writing' | 'proposed' | 'running' | 'done' | 'skipped';
+
+/** Review mode: the unexecuted cell a tool call put in the notebook. */
+export interface IProposal {
+  /** Id of the proposed cell in the notebook. */
+  cellId: string;
+  /** Id of the failed cell the proposal took the place of, if any. */
+  replaces: string | null;
+  /** What the person chose (set as soon as they click); null: undecided. */
+  decision: ReviewChoice | null;
+}
 
 interface IItemBase {
   /** Unique and stable within a conversation (React key). */
@@ -50,12 +64,14 @@ export interface ITextItem extends IItemBase {
   text: string;
 }
 
-/** Code Claude is writing (snapshot) or that is running. */
+/** Code Claude is writing (snapshot), proposed for review, or running. */
 export interface ICodeItem extends IItemBase {
   kind: 'code';
   toolUseId: string;
   code: string;
   state: CodeState;
+  /** Review mode: the proposed cell; absent when the code ran straight away. */
+  proposal?: IProposal;
 }
 
 /** A code cell that ran and was appended to the notebook. */
@@ -225,6 +241,58 @@ export function finishTurn(
 }
 
 /**
+ * Record the person's Run or Skip on a proposed cell as soon as they click
+ * (the server's events confirm it); `null` takes it back (the request failed).
+ */
+export function decide(
+  state: IChatState,
+  toolUseId: string,
+  decision: ReviewChoice | null
+): IChatState {
+  const turn = state.turn;
+  const item = turn ? findCode(state.items, turn.turnId, toolUseId) : undefined;
+  if (!turn || !item?.proposal || item.state !== 'proposed') {
+    return state;
+  }
+  return {
+    ...state,
+    items: setProposal(state.items, turn.turnId, toolUseId, {
+      ...item.proposal,
+      decision
+    })
+  };
+}
+
+/** The proposed cell of `toolUseId` still waiting for a decision, if any. */
+export function pendingProposal(
+  state: IChatState,
+  toolUseId: string
+): ICodeItem | null {
+  const turn = state.turn;
+  if (!turn || turn.finished !== null) {
+    return null;
+  }
+  const item = findCode(state.items, turn.turnId, toolUseId);
+  return item?.proposal && item.state === 'proposed' ? item : null;
+}
+
+/**
+ * Follow again a turn that runs on the server (the page was reloaded): what
+ * the notebook's cells told about it is dropped, the replay rebuilds it.
+ */
+export function resumeTurn(
+  state: IChatState,
+  turnId: string,
+  question: string
+): IChatState {
+  const others = {
+    ...state,
+    items: state.items.filter(i => i.turnId !== turnId)
+  };
+  return startTurn(others, turnId, question);
+}
+
+/**
  * Apply one server event.
  *
  * Returns the same object when the event is ignored: it belongs to another
@@ -272,11 +340,45 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
 
     case 'code_delta':
     case 'cell_running': {
+      // After a proposal, the code is final (maybe edited) and about to run.
+      const proposed = findCode(items, turnId, event.tool_use_id)?.proposal;
       const state: CodeState =
-        event.type === 'code_delta' ? 'writing' : 'running';
+        event.type === 'code_delta' && !proposed ? 'writing' : 'running';
       items = upsertCode(items, turnId, event.tool_use_id, event.code, state);
+      if (proposed && proposed.decision !== 'run') {
+        // Decided elsewhere (another window, or before a reload).
+        items = setProposal(items, turnId, event.tool_use_id, {
+          ...proposed,
+          decision: 'run'
+        });
+      }
       break;
     }
+
+    case 'cell_proposed': {
+      const code = joinSource(event.cell.source);
+      items = upsertCode(items, turnId, event.tool_use_id, code, 'proposed');
+      items = setProposal(items, turnId, event.tool_use_id, {
+        cellId: event.cell.id,
+        replaces: event.replaces ?? null,
+        decision: null
+      });
+      break;
+    }
+
+    case 'cell_skipped':
+      items = items.map(i =>
+        i.kind === 'code' &&
+        i.turnId === turnId &&
+        i.proposal?.cellId === event.cell_id
+          ? {
+              ...i,
+              state: 'skipped' as const,
+              proposal: { ...i.proposal, decision: 'skip' as const }
+            }
+          : i
+      );
+      break;
 
     case 'phase':
       next = {
@@ -295,7 +397,15 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
         break;
       }
       next = { ...next, cellIds: [...next.cellIds, cellId] };
-      const replaces = event.replaces ?? null;
+      // A cell replacing its own proposal replaces what the proposal did.
+      const proposal = items.find(
+        (i): i is ICodeItem =>
+          i.kind === 'code' &&
+          i.turnId === turnId &&
+          !!event.replaces &&
+          i.proposal?.cellId === event.replaces
+      )?.proposal;
+      const replaces = proposal ? proposal.replaces : (event.replaces ?? null);
       if (replaces) {
         items = items.map(i =>
           i.kind === 'cell' && i.cellId === replaces
@@ -400,6 +510,8 @@ export function nextPhase(turn: ITurnState, event: TurnEvent): TurnPhase {
       return 'writing_code';
     case 'cell_running':
       return 'running';
+    case 'cell_proposed':
+      return 'reviewing';
     case 'cell':
       // Claude reads the outputs next.
       return event.role === 'code' ? 'thinking' : turn.phase;
@@ -420,6 +532,8 @@ export function statusText(
       return trans.__('Thinking…');
     case 'writing_code':
       return trans.__('Writing code…');
+    case 'reviewing':
+      return trans.__('Waiting for your review…');
     case 'running':
       return trans.__('Running cell…');
     case 'fixing':
@@ -613,8 +727,36 @@ function settleCode(
   turnId: string
 ): readonly ChatItem[] {
   return items.map(i =>
-    i.kind === 'code' && i.turnId === turnId && i.state !== 'done'
+    i.kind === 'code' &&
+    i.turnId === turnId &&
+    i.state !== 'done' &&
+    i.state !== 'skipped'
       ? { ...i, state: 'done' as const }
+      : i
+  );
+}
+
+/** The code item of one tool call, if any. */
+function findCode(
+  items: readonly ChatItem[],
+  turnId: string,
+  toolUseId: string
+): ICodeItem | undefined {
+  return items.find(
+    (i): i is ICodeItem =>
+      i.kind === 'code' && i.turnId === turnId && i.toolUseId === toolUseId
+  );
+}
+
+function setProposal(
+  items: readonly ChatItem[],
+  turnId: string,
+  toolUseId: string,
+  proposal: IProposal
+): readonly ChatItem[] {
+  return items.map(i =>
+    i.kind === 'code' && i.turnId === turnId && i.toolUseId === toolUseId
+      ? { ...i, proposal }
       : i
   );
 }

@@ -14,7 +14,8 @@ import {
   ChatModel,
   IChatModelMessages,
   ITurnEnded,
-  ITurnSettings
+  ITurnSettings,
+  runningTurn
 } from './model';
 import {
   isUntitledNotebook,
@@ -53,6 +54,8 @@ export class NotebookChats implements IDisposable {
   constructor(options: INotebookChatsOptions) {
     this._options = options;
     options.tracker.currentChanged.connect(this._follow, this);
+    options.tracker.widgetAdded.connect(this._watch, this);
+    options.tracker.forEach(notebook => this._watch(options.tracker, notebook));
     this._follow();
   }
 
@@ -84,7 +87,11 @@ export class NotebookChats implements IDisposable {
       serverSettings,
       turnSettings,
       messages,
-      requestFields: () => context.requestFields()
+      requestFields: () => context.requestFields(),
+      defaultExecutor: () => {
+        const server = this._options.panel.server;
+        return server.kind === 'ready' ? server.status.executor : 'kernel';
+      }
     });
     model.eventApplied.connect((_, event) => context.handleEvent(event));
     context.metadataWritten.connect(() => model.markForSave());
@@ -103,6 +110,8 @@ export class NotebookChats implements IDisposable {
       const cells = notebook.model?.sharedModel.toJSON().cells ?? [];
       model.restore(stateFromCells(cells as any));
       void context.load();
+      // A turn may still run for it (the page was reloaded): follow it.
+      void model.resume();
     });
     notebook.context.pathChanged.connect(this._follow, this);
     notebook.disposed.connect(() => {
@@ -137,6 +146,7 @@ export class NotebookChats implements IDisposable {
     }
     this._isDisposed = true;
     this._options.tracker.currentChanged.disconnect(this._follow, this);
+    this._options.tracker.widgetAdded.disconnect(this._watch, this);
     this._chats.forEach(chat => {
       chat.model.dispose();
       chat.context.dispose();
@@ -188,7 +198,12 @@ export class NotebookChats implements IDisposable {
       panel.notebook = null;
       return;
     }
+    const known = this._chats.get(current);
     const chat = this.chatFor(current);
+    if (known) {
+      // A turn may have started elsewhere (another window) meanwhile.
+      void chat.model.resume();
+    }
     panel.notebook = {
       key: current.id,
       name: PathExt.basename(current.context.path),
@@ -196,6 +211,34 @@ export class NotebookChats implements IDisposable {
       model: chat.model,
       context: chat.context
     };
+  }
+
+  /**
+   * A notebook opened (or restored with the page) in the background: if a
+   * turn runs for it, its chat follows the turn now, so the cells land.
+   */
+  private _watch(_: INotebookTracker, notebook: NotebookPanel): void {
+    void notebook.context.ready.then(async () => {
+      if (
+        this._isDisposed ||
+        notebook.isDisposed ||
+        this._chats.has(notebook)
+      ) {
+        return;
+      }
+      const running = await runningTurn(
+        notebook.context.path,
+        this._options.serverSettings
+      );
+      if (
+        running &&
+        !this._isDisposed &&
+        !notebook.isDisposed &&
+        !this._chats.has(notebook)
+      ) {
+        this.chatFor(notebook);
+      }
+    });
   }
 
   private readonly _options: INotebookChatsOptions;

@@ -1,7 +1,7 @@
 import { ServerConnection } from '@jupyterlab/services';
 
-import { ChatModel } from '../model';
-import type { AppendResult, INotebookWriter } from '../notebook';
+import { ChatModel, ITurnSettings, reviewFor } from '../model';
+import type { AppendResult, INotebookWriter, RemoveResult } from '../notebook';
 import type { INotebookCell, TurnCell, TurnEvent } from '../types';
 import { cell, events, PATH, TURN } from './fixtures';
 
@@ -42,6 +42,8 @@ class FakeWriter implements INotebookWriter {
   inserted: TurnCell[] = [];
   saves = 0;
   open = true;
+  /** The person's edits: cell id -> source. */
+  edits: Record<string, string> = {};
 
   appendCell(
     path: string,
@@ -53,6 +55,7 @@ class FakeWriter implements INotebookWriter {
       return 'not-open';
     }
     if (this.inserted.some(c => c.id === cell.id)) {
+      this.inserted = this.inserted.filter(c => c.id !== replaces);
       return 'duplicate';
     }
     const index = this.inserted.findIndex(c => c.id === replaces);
@@ -64,9 +67,37 @@ class FakeWriter implements INotebookWriter {
     return 'inserted';
   }
 
+  removeCell(
+    path: string,
+    cellId: string,
+    restore?: INotebookCell | null
+  ): RemoveResult {
+    const index = this.inserted.findIndex(c => c.id === cellId);
+    if (index === -1) {
+      return 'missing';
+    }
+    if (restore) {
+      this.inserted[index] = restore as TurnCell;
+    } else {
+      this.inserted.splice(index, 1);
+    }
+    return 'removed';
+  }
+
+  cellSource(path: string, cellId: string): string | null {
+    if (cellId in this.edits) {
+      return this.edits[cellId];
+    }
+    const found = this.inserted.find(c => c.id === cellId);
+    return found ? String(found.source) : null;
+  }
+
   cells(path: string): INotebookCell[] | null {
     return this.open
-      ? [{ cell_type: 'code', source: 'df = load()', id: 'mine' }]
+      ? [
+          { cell_type: 'code', source: 'df = load()', id: 'mine' },
+          ...(this.inserted as INotebookCell[])
+        ]
       : null;
   }
 
@@ -85,7 +116,7 @@ interface IRecorded {
 function setup(
   answer: (req: IRecorded) => Response = () =>
     new Response(JSON.stringify({ turn_id: TURN }), { status: 201 }),
-  settings = { model: '', maxFixAttempts: 0 },
+  settings: ITurnSettings = { model: '', maxFixAttempts: 0 },
   requestFields: () => Record<string, unknown> = () => ({})
 ) {
   const requests: IRecorded[] = [];
@@ -144,6 +175,7 @@ describe('ChatModel.send', () => {
       write: 'browser',
       model: 'claude-test',
       max_fix_attempts: 2,
+      review: true,
       cells: [{ cell_type: 'code', source: 'df = load()', id: 'mine' }]
     });
     expect(FakeSocket.instances.map(s => s.url)).toEqual([
@@ -441,5 +473,184 @@ describe('ChatModel with attachments', () => {
       'The sandbox expired; a new one was started.',
       'The Local kernel was restarted.'
     ]);
+  });
+});
+
+describe('review mode', () => {
+  const answer = (req: IRecorded) =>
+    req.url.includes('/review')
+      ? new Response('{}', { status: 202 })
+      : new Response(JSON.stringify({ turn_id: TURN }), { status: 201 });
+  const proposal = (id: string, tool: string, replaces: string | null) =>
+    ({
+      type: 'cell_proposed',
+      tool_use_id: tool,
+      cell: cell(id, 'code', {
+        source: 'print(1)',
+        outputs: [],
+        execution_count: null
+      }),
+      replaces
+    }) as const;
+
+  it('resolves the setting per executor', () => {
+    expect(reviewFor('auto', 'kernel')).toBe(true);
+    expect(reviewFor('auto', 'e2b')).toBe(false);
+    expect(reviewFor('always', 'e2b')).toBe(true);
+    expect(reviewFor('never', 'kernel')).toBe(false);
+  });
+
+  it('sends review from the chat’s executor, else the server’s', async () => {
+    let executor: string | undefined = 'e2b';
+    const { model, requests } = setup(
+      undefined,
+      { model: '', maxFixAttempts: 0, reviewMode: 'auto' },
+      () => (executor ? { executor } : {})
+    );
+    expect(model.reviews).toBe(false);
+    await model.send('q');
+    expect(requests[0].body.review).toBe(false);
+    FakeSocket.instances[0].send([
+      { seq: 1, turn_id: TURN, type: 'turn_finished', status: 'done' }
+    ]);
+    executor = undefined; // the server's default: 'kernel' here
+    await model.send('q2');
+    expect(requests[1].body.review).toBe(true);
+  });
+
+  it('inserts a proposal; Run sends the cell as edited in the notebook', async () => {
+    const { model, writer, requests } = setup(answer);
+    await model.send('q');
+    FakeSocket.instances[0].send([
+      { seq: 1, turn_id: TURN, ...proposal('prop', 'toolu_1', null) },
+      { seq: 2, turn_id: TURN, type: 'phase', phase: 'reviewing' }
+    ] as TurnEvent[]);
+    expect(writer.inserted.map(c => c.id)).toEqual(['prop']);
+    writer.edits.prop = 'print(2)  # mine';
+
+    expect(await model.review('toolu_1', 'run')).toBe(true);
+    expect(requests[1].method).toBe('POST');
+    expect(requests[1].url).toMatch(
+      new RegExp(`/lab-base/nbchat/turns/${TURN}/review(\\?|$)`)
+    );
+    expect(requests[1].body).toEqual({
+      tool_use_id: 'toolu_1',
+      decision: 'run',
+      code: 'print(2)  # mine'
+    });
+    // A second click does nothing.
+    expect(await model.review('toolu_1', 'run')).toBe(false);
+
+    FakeSocket.instances[0].send([
+      { seq: 3, turn_id: TURN, type: 'phase', phase: 'running' },
+      {
+        seq: 4,
+        turn_id: TURN,
+        type: 'cell',
+        role: 'code',
+        cell: cell('ran', 'code', { source: 'print(2)  # mine' }),
+        replaces: 'prop'
+      },
+      { seq: 5, turn_id: TURN, type: 'turn_finished', status: 'done' }
+    ] as TurnEvent[]);
+    await tick();
+    expect(writer.inserted.map(c => c.id)).toEqual(['ran']);
+    expect(writer.saves).toBe(1);
+  });
+
+  it('Skip removes the proposal and brings back the cell it replaced', async () => {
+    const { model, writer, requests } = setup(answer);
+    await model.send('q');
+    const bad = cell('bad', 'code');
+    FakeSocket.instances[0].send([
+      { seq: 1, turn_id: TURN, type: 'cell', role: 'code', cell: bad },
+      { seq: 2, turn_id: TURN, ...proposal('prop', 'toolu_2', 'bad') }
+    ] as TurnEvent[]);
+    expect(writer.inserted.map(c => c.id)).toEqual(['prop']);
+    await model.review('toolu_2', 'skip');
+    expect(requests[1].body).toEqual({
+      tool_use_id: 'toolu_2',
+      decision: 'skip'
+    });
+    FakeSocket.instances[0].send([
+      { seq: 3, turn_id: TURN, type: 'cell_skipped', cell_id: 'prop' }
+    ] as TurnEvent[]);
+    expect(writer.inserted.map(c => c.id)).toEqual(['bad']);
+    const code = model.state.items.find(i => i.kind === 'code') as any;
+    expect(code.state).toBe('skipped');
+  });
+
+  it('takes the click back and says why when the server refuses', async () => {
+    const { model } = setup(req =>
+      req.url.includes('/review')
+        ? new Response(
+            JSON.stringify({
+              message: 'No cell of this turn is waiting for that decision.'
+            }),
+            { status: 409 }
+          )
+        : new Response(JSON.stringify({ turn_id: TURN }), { status: 201 })
+    );
+    await model.send('q');
+    FakeSocket.instances[0].send([
+      { seq: 1, turn_id: TURN, ...proposal('prop', 'toolu_1', null) }
+    ] as TurnEvent[]);
+    expect(await model.review('toolu_1', 'run')).toBe(false);
+    const code = model.state.items.find(i => i.kind === 'code') as any;
+    expect(code.proposal.decision).toBeNull();
+    expect(model.state.items[model.state.items.length - 1]).toMatchObject({
+      kind: 'error',
+      message: 'No cell of this turn is waiting for that decision.'
+    });
+  });
+});
+
+describe('ChatModel.resume', () => {
+  const info = (status: string) => ({
+    turn_id: TURN,
+    notebook_path: PATH,
+    question: 'What is six times seven?',
+    status,
+    last_seq: 5
+  });
+  const list = (turns: unknown[]) => (req: IRecorded) =>
+    new Response(JSON.stringify({ turns }), { status: 200 });
+
+  it('follows the notebook’s running turn from the start, inserting nothing twice', async () => {
+    const { model, writer, requests } = setup(
+      list([{ ...info('done'), turn_id: 'f'.repeat(32) }, info('running')])
+    );
+    // Saved before the reload: the question cell.
+    writer.inserted.push(cell('cell-q', 'question'));
+    expect(await model.resume()).toBe(true);
+    expect(requests[0].method).toBe('GET');
+    expect(requests[0].url).toContain(
+      `/lab-base/nbchat/turns?notebook_path=${PATH}`
+    );
+    expect(FakeSocket.instances.map(s => s.url)).toEqual([
+      `ws://localhost:8888/lab-base/nbchat/turns/${TURN}/events?after=0`
+    ]);
+    expect(model.busy).toBe(true);
+    FakeSocket.instances[0].send(events());
+    await tick();
+    expect(writer.inserted.map(c => c.id)).toEqual([
+      'cell-q',
+      'cell-code-1',
+      'cell-a'
+    ]);
+    expect(model.state.items.filter(i => i.kind === 'question')).toHaveLength(
+      1
+    );
+    expect(writer.saves).toBe(1);
+    // Following it again is a no-op.
+    expect(await model.resume()).toBe(false);
+  });
+
+  it('does nothing when the last turn is over, or the server is older', async () => {
+    const { model } = setup(list([info('done')]));
+    expect(await model.resume()).toBe(false);
+    const older = setup(() => new Response('', { status: 405 }));
+    expect(await older.model.resume()).toBe(false);
+    expect(FakeSocket.instances).toHaveLength(0);
   });
 });

@@ -2,10 +2,14 @@ import { nullTranslator } from '@jupyterlab/translation';
 
 import {
   applyEvent,
+  decide,
   EMPTY_STATE,
   IChatState,
+  ICodeItem,
   isRunning,
   outputPreview,
+  pendingProposal,
+  resumeTurn,
   startTurn,
   stateFromCells,
   statusText
@@ -286,6 +290,154 @@ describe('replacing cells', () => {
         replaced: false
       })
     ]);
+  });
+});
+
+describe('review mode', () => {
+  const started = startTurn(EMPTY_STATE, TURN, 'q');
+  const seqd = (list: any[]): TurnEvent[] =>
+    list.map((e, i) => ({ ...e, seq: i + 1, turn_id: TURN }) as TurnEvent);
+  const proposed = cell('prop-1', 'code', {
+    source: 'print(1)',
+    outputs: [],
+    execution_count: null
+  });
+  const head = [
+    { type: 'code_delta', tool_use_id: 'toolu_1', code: 'print(1)' },
+    {
+      type: 'cell_proposed',
+      tool_use_id: 'toolu_1',
+      cell: proposed,
+      replaces: null
+    },
+    { type: 'phase', phase: 'reviewing' }
+  ];
+  const code = (state: IChatState) =>
+    state.items.find(i => i.kind === 'code') as ICodeItem;
+
+  it('shows a proposal waiting for the person', () => {
+    const state = replay(started, seqd(head));
+    expect(code(state)).toMatchObject({
+      state: 'proposed',
+      code: 'print(1)',
+      proposal: { cellId: 'prop-1', replaces: null, decision: null }
+    });
+    expect(statusText(state.turn!, trans)).toBe('Waiting for your review…');
+    expect(pendingProposal(state, 'toolu_1')).not.toBeNull();
+  });
+
+  it('records a click at once and can take it back', () => {
+    const state = replay(started, seqd(head));
+    const clicked = decide(state, 'toolu_1', 'run');
+    expect(code(clicked).proposal!.decision).toBe('run');
+    expect(code(decide(clicked, 'toolu_1', null)).proposal!.decision).toBe(
+      null
+    );
+    expect(decide(state, 'toolu_other', 'run')).toBe(state);
+  });
+
+  it('runs the edited code; the executed cell is not a "fix"', () => {
+    const state = replay(
+      started,
+      seqd([
+        ...head,
+        { type: 'phase', phase: 'running' },
+        { type: 'code_delta', tool_use_id: 'toolu_1', code: 'print(2)' },
+        { type: 'cell_running', tool_use_id: 'toolu_1', code: 'print(2)' },
+        {
+          type: 'cell',
+          role: 'code',
+          cell: cell('ran-1', 'code', { source: 'print(2)' }),
+          replaces: 'prop-1'
+        }
+      ])
+    );
+    expect(code(state)).toMatchObject({
+      state: 'done',
+      code: 'print(2)',
+      proposal: { decision: 'run' }
+    });
+    const ran = state.items.find(i => i.kind === 'cell');
+    expect(ran).toMatchObject({ cellId: 'ran-1', replaces: null });
+    expect(pendingProposal(state, 'toolu_1')).toBeNull();
+  });
+
+  it('a proposed fix replaces the failed cell once it ran', () => {
+    const state = replay(
+      started,
+      seqd([
+        {
+          type: 'cell',
+          role: 'code',
+          cell: cell('bad', 'code', {
+            outputs: [{ output_type: 'error', ename: 'E', evalue: 'x' }]
+          } as any)
+        },
+        {
+          type: 'cell_proposed',
+          tool_use_id: 'toolu_2',
+          cell: { ...proposed, id: 'prop-2' },
+          replaces: 'bad'
+        },
+        { type: 'code_delta', tool_use_id: 'toolu_2', code: 'fixed' },
+        {
+          type: 'cell',
+          role: 'code',
+          cell: cell('good', 'code', {
+            metadata: {
+              nbchat: { turn_id: TURN, role: 'code', tool_use_id: 'toolu_2' }
+            }
+          } as any),
+          replaces: 'prop-2'
+        }
+      ])
+    );
+    const cells = state.items.filter(i => i.kind === 'cell') as any[];
+    expect(cells.map(c => [c.cellId, c.replaced, c.replaces])).toEqual([
+      ['bad', true, null],
+      ['good', false, 'bad']
+    ]);
+  });
+
+  it('marks a skipped proposal; it stays skipped when the turn ends', () => {
+    const state = replay(
+      started,
+      seqd([
+        ...head,
+        { type: 'cell_skipped', cell_id: 'prop-1' },
+        { type: 'turn_finished', status: 'done' }
+      ])
+    );
+    expect(code(state)).toMatchObject({
+      state: 'skipped',
+      proposal: { decision: 'skip' }
+    });
+  });
+
+  it('infers the reviewing phase from a proposal (older servers)', () => {
+    const state = replay(started, seqd(head.slice(0, 2)));
+    expect(state.turn!.phase).toBe('reviewing');
+  });
+});
+
+describe('resumeTurn', () => {
+  it('drops what the cells told about the turn; the replay rebuilds it', () => {
+    const history = stateFromCells([
+      cell('q-old', 'question', {
+        metadata: { nbchat: { turn_id: 'old', role: 'question', text: 'old?' } }
+      } as any),
+      cell('cell-q', 'question'),
+      cell('cell-code-1', 'code')
+    ]);
+    const resumed = resumeTurn(history, TURN, 'What is six times seven?');
+    expect(resumed.items.map(i => [i.kind, i.turnId])).toEqual([
+      ['question', 'old'],
+      ['question', TURN]
+    ]);
+    const state = replay(resumed, events());
+    expect(state.items.filter(i => i.kind === 'question')).toHaveLength(2);
+    expect(state.items.filter(i => i.kind === 'cell')).toHaveLength(1);
+    expect(state.turn!.finished).toBe('done');
   });
 });
 
