@@ -69,17 +69,12 @@ class TurnRecord(BaseModel):
     answer: str | None = None
 
 
-class TurnRequest(BaseModel):
+class ChatRequest(BaseModel):
+    """What identifies a chat and its runtime: the notebook, its files, its executor."""
+
     model_config = ConfigDict(extra="forbid")
 
     notebook_path: str = Field(min_length=1, max_length=4096)
-    question: str = Field(min_length=1, max_length=20_000)
-    model: str | None = Field(default=None, max_length=200)
-    write: Literal["browser", "server"] = "browser"
-    #: The notebook's cells as the browser has them; None: read the saved file.
-    cells: list[NotebookCell] | None = Field(default=None, max_length=5_000)
-    #: Most failed attempts per step before Claude must stop and explain.
-    max_fix_attempts: int | None = Field(default=None, ge=1, le=10)
     #: Attached data files, relative to the server root.
     attachments: list[str] = Field(default_factory=list, max_length=100)
     context_level: Literal["headers", "schema", "sample"] | None = None
@@ -88,6 +83,26 @@ class TurnRequest(BaseModel):
     #: The chat's E2B sandbox (and code context) from the notebook's metadata, to reconnect.
     sandbox_id: str | None = Field(default=None, max_length=200)
     context_id: str | None = Field(default=None, max_length=200)
+
+    @field_validator("notebook_path")
+    @classmethod
+    def _notebook_path(cls, value: str) -> str:
+        parts = value.replace("\\", "/").split("/")
+        if value.startswith("/") or ".." in parts or "\x00" in value:
+            raise ValueError("the notebook path must be relative to the server root")
+        if not value.endswith(".ipynb"):
+            raise ValueError("the notebook path must end in .ipynb")
+        return value
+
+
+class TurnRequest(ChatRequest):
+    question: str = Field(min_length=1, max_length=20_000)
+    model: str | None = Field(default=None, max_length=200)
+    write: Literal["browser", "server"] = "browser"
+    #: The notebook's cells as the browser has them; None: read the saved file.
+    cells: list[NotebookCell] | None = Field(default=None, max_length=5_000)
+    #: Most failed attempts per step before Claude must stop and explain.
+    max_fix_attempts: int | None = Field(default=None, ge=1, le=10)
     #: Review mode: each cell waits for the person's Run (possibly edited) or Skip.
     review: bool = False
     #: False: no question/answer cells; the conversation lives in metadata.nbchat.turns.
@@ -102,30 +117,9 @@ class TurnRequest(BaseModel):
             raise ValueError("the question is empty")
         return value
 
-    @field_validator("notebook_path")
-    @classmethod
-    def _notebook_path(cls, value: str) -> str:
-        parts = value.replace("\\", "/").split("/")
-        if value.startswith("/") or ".." in parts or "\x00" in value:
-            raise ValueError("the notebook path must be relative to the server root")
-        if not value.endswith(".ipynb"):
-            raise ValueError("the notebook path must end in .ipynb")
-        return value
 
-
-class WarmRequest(BaseModel):
+class WarmRequest(ChatRequest):
     """Start a chat's executor and upload its files early (when a file is attached)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    notebook_path: str = Field(min_length=1, max_length=4096)
-    attachments: list[str] = Field(default_factory=list, max_length=100)
-    context_level: Literal["headers", "schema", "sample"] | None = None
-    executor: ExecutorName | None = None
-    sandbox_id: str | None = Field(default=None, max_length=200)
-    context_id: str | None = Field(default=None, max_length=200)
-
-    _notebook_path = field_validator("notebook_path")(TurnRequest._notebook_path.__func__)  # type: ignore[attr-defined]
 
 
 class NotebookRef(BaseModel):
