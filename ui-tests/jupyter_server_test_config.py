@@ -1,19 +1,54 @@
 """Server configuration for the Galata tests (`jlpm start`).
 
 JupyterLab runs with jupyter_nbchat talking to the Claude stand-in on port 8775
-(started by playwright.config.js) and running cells in the notebook's kernel.
+and the E2B stand-in on port 8776 (both started by playwright.config.js). Cells
+run in the notebook's kernel unless a chat chooses the (stand-in) E2B sandbox.
 """
 
+import json
 import os
+import tempfile
 
 from jupyterlab.galata import configure_jupyter_server
 
+from jupyter_nbchat.testing.e2b_standin import DEFAULT_API_KEY
+
 # The SDKs honour proxy variables even for localhost.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "localhost,127.0.0.1"
+
+# The E2B SDK reads these when the server creates a sandbox: point it at the
+# stand-in (what E2BStandIn.env() gives for port 8776). E2B_DEBUG must be false,
+# or the SDK skips the control API.
+E2B_STANDIN = "http://127.0.0.1:8776"
+os.environ.update(
+    {
+        "E2B_API_KEY": DEFAULT_API_KEY,
+        "E2B_API_URL": E2B_STANDIN,
+        "E2B_SANDBOX_URL": E2B_STANDIN,
+        "E2B_DEBUG": "false",
+    }
+)
+
+# Most specs expect cells to run as soon as Claude writes them: review mode
+# ("auto" reviews local-kernel cells) is off by default for the test user.
+# JupyterLab layers `labconfig/default_setting_overrides.json` of every Jupyter
+# config directory over the schema defaults; specs that need review mode set it
+# through Galata's mockSettings.
+_config_dir = tempfile.mkdtemp(prefix="galata-nbchat-config-")
+os.makedirs(os.path.join(_config_dir, "labconfig"))
+with open(
+    os.path.join(_config_dir, "labconfig", "default_setting_overrides.json"), "w", encoding="utf-8"
+) as f:
+    json.dump({"jupyter-nbchat:plugin": {"reviewMode": "never"}}, f)
+os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+    p for p in (_config_dir, os.environ.get("JUPYTER_CONFIG_PATH", "")) if p
+)
 
 configure_jupyter_server(c)  # noqa: F821
 
 c.ServerApp.allow_root = True  # noqa: F821
 c.NbChat.anthropic_api_key = "sk-ant-standin"  # noqa: F821
 c.NbChat.anthropic_base_url = "http://127.0.0.1:8775"  # noqa: F821
+# Cells run in the local kernel by default; a chat may choose E2B (key set).
 c.NbChat.executor = "kernel"  # noqa: F821
+c.NbChat.e2b_api_key = DEFAULT_API_KEY  # noqa: F821

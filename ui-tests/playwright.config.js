@@ -1,6 +1,6 @@
 /**
  * Galata configuration: real JupyterLab with jupyter-nbchat, in Debian's
- * Chromium, against the Claude stand-in (no network peer is real).
+ * Chromium, against the Claude and E2B stand-ins (no network peer is real).
  */
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
@@ -32,6 +32,13 @@ module.exports = {
     {
       command: 'python -m jupyter_nbchat.testing.claude_standin --port 8775',
       url: 'http://127.0.0.1:8775/_standin/health',
+      timeout: 60 * 1000,
+      reuseExistingServer: !process.env.CI
+    },
+    {
+      // The E2B cloud, backed by local kernels (sandbox_id, files, copy-back).
+      command: 'python -m jupyter_nbchat.testing.e2b_standin --port 8776',
+      url: 'http://127.0.0.1:8776/_standin/health',
       timeout: 60 * 1000,
       reuseExistingServer: !process.env.CI
     },
