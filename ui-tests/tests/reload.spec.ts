@@ -1,0 +1,85 @@
+/**
+ * A page reloaded while a turn runs: the panel finds the notebook's running
+ * turn on the server, follows it again and inserts every cell exactly once.
+ */
+import { expect, test } from '@jupyterlab/galata';
+
+import {
+  ask,
+  openChat,
+  newNotebookWithChat,
+  resetStandin,
+  runCode,
+  savedNotebook,
+  say,
+  script,
+  turnDone,
+  visibleNotebook
+} from './helpers';
+
+test.beforeEach(async ({ request }) => {
+  await resetStandin(request);
+});
+
+test('reloading mid-turn: the turn finishes in the panel, each cell once', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  await script(request, [
+    runCode('import time; time.sleep(4)\nprint("slept")'),
+    // Claude takes a moment before answering: the turn outlasts the reload
+    // even on a busy machine.
+    { ...say('Slept well.'), delay: 2 }
+  ]);
+  const name = 'reload.ipynb';
+  const chat = await newNotebookWithChat(page, name);
+  await ask(chat, 'Take a nap?');
+  await expect(chat.locator('.jp-NbChat-status')).toHaveText('Running cell…', {
+    timeout: 30_000
+  });
+  // Saved with the question cell: the replay must not insert it again.
+  await page.notebook.save();
+
+  // Galata's readiness check waits for the Launcher; the restored layout
+  // shows the notebook instead.
+  await page.reload({ waitForIsReady: false });
+  await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+  // The layout brings the notebook back; open it if it did not.
+  if (!(await page.notebook.isOpen(name))) {
+    await page.notebook.openByPath(`${tmpPath}/${name}`);
+  }
+  const reopened = await openChat(page);
+  await expect(reopened.locator('.jp-NbChat-notebookName')).toHaveText(name);
+  // The panel follows the turn that still runs on the server.
+  await expect(reopened.getByRole('button', { name: 'Stop' })).toBeVisible();
+
+  await expect(reopened.locator('.jp-NbChat-answer')).toContainText(
+    'Slept well.',
+    { timeout: 60_000 }
+  );
+  await turnDone(reopened);
+  await expect(reopened.locator('.jp-NbChat-question')).toHaveCount(1);
+  await expect(reopened.locator('.jp-NbChat-cell')).toContainText('slept');
+
+  const notebook = visibleNotebook(page);
+  const sleeper = notebook
+    .locator('.jp-CodeCell')
+    .filter({ hasText: 'time.sleep(4)' });
+  await expect(sleeper).toHaveCount(1);
+  await expect(sleeper.locator('.jp-OutputArea-output')).toHaveText('slept');
+  await expect(
+    notebook.locator('.jp-Cell').filter({ hasText: 'Take a nap?' })
+  ).toHaveCount(1);
+
+  // Saved once the turn was over: question, code, answer, once each.
+  await expect
+    .poll(
+      async () => {
+        const saved = await savedNotebook(request, `${tmpPath}/${name}`);
+        return saved.cells.map((c: any) => c.metadata?.nbchat?.role ?? '');
+      },
+      { timeout: 15_000 }
+    )
+    .toEqual(['question', 'code', 'answer']);
+});
