@@ -252,7 +252,7 @@ function codeLabel(item: ICodeItem, trans: TranslationBundle): string {
       if (item.proposal?.decision === 'skip') {
         return trans.__('Skipping…');
       }
-      return trans.__('Proposed cell: waiting for your review');
+      return trans.__('Proposed cell: not run yet');
     case 'running':
       return trans.__('Running');
     case 'skipped':

@@ -68,6 +68,13 @@ test('Run executes the proposed cell as edited in the notebook', async ({
     path: shot,
     contentType: 'image/png'
   });
+  await page.theme.setTheme('JupyterLab Dark');
+  const dark = testInfo.outputPath('review-mode-dark.png');
+  await page.screenshot({ path: dark });
+  await testInfo.attach('review-mode-dark', {
+    path: dark,
+    contentType: 'image/png'
+  });
 
   // The person edits it in the notebook…
   await proposed.locator('.cm-content').click();
@@ -105,6 +112,9 @@ test('Skip removes the proposed cell', async ({ page, request }) => {
     .locator('.jp-CodeCell')
     .filter({ hasText: 'never run' });
   await expect(proposed).toHaveCount(1, { timeout: 30_000 });
+  // "Show in notebook" selects the proposed cell.
+  await chat.getByRole('button', { name: 'Show in notebook' }).click();
+  await expect(proposed).toHaveClass(/jp-mod-active/);
   await chat.getByRole('button', { name: 'Skip', exact: true }).click();
 
   await expect(chat.locator('.jp-NbChat-answer')).toContainText(
