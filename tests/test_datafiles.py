@@ -425,6 +425,14 @@ def test_bad_paths(tmp_path, path, phrase):
         resolve(path, RootPolicy(str(tmp_path)))
 
 
+def test_hidden_files_follow_the_contents_manager(tmp_path):
+    make.write_text(tmp_path / ".cache" / "x.csv", "a\n1\n")
+    make.write_text(tmp_path / "__pycache__" / "y.csv", "a\n1\n")
+    assert resolve(".cache/x.csv", RootPolicy(str(tmp_path), allow_hidden=True)).rel == ".cache/x.csv"
+    with pytest.raises(BadPath, match="hide_globs"):
+        resolve("__pycache__/y.csv", RootPolicy(str(tmp_path), hide_globs=("__pycache__",)))
+
+
 def test_symlink_out_of_the_root_is_refused(tmp_path):
     root = tmp_path / "root"
     root.mkdir()

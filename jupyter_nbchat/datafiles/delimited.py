@@ -58,6 +58,7 @@ class DelimitedInfo:
 SUB = 384 << 10  # bytes compared at a time: they stay in the L2 cache between comparisons
 BLOCK = 2 << 20  # bytes whose bit masks are combined at once (fewer, larger numpy calls)
 TASK = 16 << 20  # bytes per worker task
+MAP_WINDOW = 8 << 20  # bytes mapped at a time (a multiple of BLOCK)
 PARALLEL_MIN_BYTES = 64 << 20  # smaller files are scanned inline
 QUOTE, LF, CR = 0x22, 0x0A, 0x0D
 
@@ -177,13 +178,18 @@ def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, newline: int, delimiter:
         np.bitwise_and(n[1:], np.uint64(3), out=t3[:-1])
         np.minimum(t2[:-1], t3[:-1], out=t2[:-1])
         near = bool(t2[:-1].any())
-    if near:
+    if near:  # a word with two newlines, or two across a word boundary: are they that close?
         t4 = sc.t4[:w]
         after1 = _later(n, 1, t2, t4)
+        after2 = _later(n, 2, t3, t4)
+        np.bitwise_or(after1, after2, out=t4)
+        t4 &= n
+        near = bool(t4.any())
+    if near:
+        t4 = sc.t4[:w]
         if newline == LF:
             r = sc.r[:w]
             _pack(a, CR, sc.eq, r)
-            after2 = _later(n, 2, t3, t4)
             after2 &= _later(r, 1, sc.d2[:w], t4)  # LF CR LF
             after1 |= after2
         after1 &= n
@@ -217,30 +223,33 @@ def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, newline: int, delimiter:
 def _scan_mapped(path: str, offset: int, length: int, newline: int, delimiter: int) -> list[_Chunk]:
     """Counts for each BLOCK of `length` bytes at `offset`, read through memory maps.
 
-    Each block is mapped with MAP_POPULATE, which maps all its pages in one call, so the bytes
-    are neither copied out of the page cache nor faulted in page by page; one block is mapped
-    at a time, so the worker's resident memory grows by BLOCK only. A file truncated while
-    mapped raises SIGBUS: this runs in worker processes only (tasks.py).
+    Each window of MAP_WINDOW bytes is mapped with MAP_POPULATE, which maps all its pages in
+    one call: the bytes are neither copied out of the page cache nor faulted in page by page,
+    and the worker's resident memory grows by one window only. A file truncated while mapped
+    raises SIGBUS: this runs in worker processes only (tasks.py).
     """
     sc = _scratch()
     flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
     chunks = []
     with open(path, "rb") as f:
-        for start in range(offset, offset + length, BLOCK):
-            got = min(BLOCK, offset + length - start)
-            base = start - start % mmap.ALLOCATIONGRANULARITY
-            with mmap.mmap(f.fileno(), got + start - base, flags=flags, prot=mmap.PROT_READ, offset=base) as mapped:
-                piece = np.frombuffer(mapped, np.uint8, count=got, offset=start - base)
+        for window in range(offset, offset + length, MAP_WINDOW):
+            size = min(MAP_WINDOW, offset + length - window)
+            base = window - window % mmap.ALLOCATIONGRANULARITY
+            with mmap.mmap(f.fileno(), size + window - base, flags=flags, prot=mmap.PROT_READ, offset=base) as mapped:
+                data = np.frombuffer(mapped, np.uint8, count=size, offset=window - base)
+                piece = data
                 try:
-                    if got % 64:
-                        padded = (got + 63) // 64 * 64
-                        sc.bytes[:got] = piece
-                        sc.bytes[got:padded] = 0
-                        chunks.append(_chunk_stats(sc, sc.bytes[:padded], got, newline, delimiter))
-                    else:
+                    for start in range(0, size, BLOCK):
+                        piece = data[start : start + BLOCK]
+                        got = piece.size
+                        if got % 64:
+                            padded = (got + 63) // 64 * 64
+                            sc.bytes[:got] = piece
+                            sc.bytes[got:padded] = 0
+                            piece = sc.bytes[:padded]
                         chunks.append(_chunk_stats(sc, piece, got, newline, delimiter))
                 finally:
-                    del piece  # no view may outlive the map
+                    del data, piece  # no view may outlive the map
     return chunks
 
 

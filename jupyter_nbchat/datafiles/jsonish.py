@@ -21,6 +21,7 @@ from .text import quote as _quote
 
 READ = 1 << 20
 MAX_KEYS = 20_000
+JSON_SCHEMA_RECORDS = 10_000  # records kept for dtypes and nulls (each is a Python dict)
 _WS = " \t\r\n"
 _decoder = json.JSONDecoder()
 
@@ -79,7 +80,7 @@ def inspect_json(path: str, name: str, level: ContextLevel = "headers", sample_r
     head = read_head(path, 1 << 16)
     enc = detect_encoding(head, name)
     codec = enc.codec
-    keep = schema_rows if level != "headers" else 0
+    keep = min(schema_rows, JSON_SCHEMA_RECORDS) if level != "headers" else 0
     records = _Records(keep)
     try:
         first = _first_char(path, codec)
