@@ -213,7 +213,8 @@ class CellProposed(Event):
 
 
 class CellSkipped(Event):
-    """Review mode: the person skipped this proposed cell; remove it from the notebook."""
+    """Review mode: the proposal was skipped (or the turn stopped): remove it from the
+    notebook, and put back the failed cell it had replaced, if any."""
 
     type: Literal["cell_skipped"] = "cell_skipped"
     cell_id: str

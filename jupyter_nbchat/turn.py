@@ -74,6 +74,8 @@ class Turn:
         self._wakeup = asyncio.Event()
         #: Review mode: the person's pending decisions, by tool_use_id.
         self._decisions: dict[str, asyncio.Future] = {}
+        #: Cells taken out of self.cells by a replacement, by the id of what replaced them.
+        self._replaced: dict[str, dict[str, Any]] = {}
 
     def expect_decision(self, tool_use_id: str) -> asyncio.Future:
         future = asyncio.get_running_loop().create_future()
@@ -107,7 +109,7 @@ class Turn:
         if isinstance(event, (CellEvent, CellProposed)):
             self._place(event.cell, event.replaces)
         if isinstance(event, CellSkipped):
-            self.cells = [c for c in self.cells if c.get("id") != event.cell_id]
+            self._unplace(event.cell_id)
         if isinstance(event, TurnFinished):
             self.status = event.status
         self.events.append(event.wire(len(self.events) + 1, self.id))
@@ -117,9 +119,21 @@ class Turn:
     def _place(self, cell: dict[str, Any], replaces: str | None) -> None:
         ids = [c.get("id") for c in self.cells]
         if replaces in ids:
+            self._replaced[cell["id"]] = self.cells[ids.index(replaces)]
             self.cells[ids.index(replaces)] = cell
         else:
             self.cells.append(cell)
+
+    def _unplace(self, cell_id: str) -> None:
+        """Remove a skipped proposal; a failed cell it had replaced comes back."""
+        ids = [c.get("id") for c in self.cells]
+        if cell_id not in ids:
+            return
+        restored = self._replaced.pop(cell_id, None)
+        if restored is not None:
+            self.cells[ids.index(cell_id)] = restored
+        else:
+            del self.cells[ids.index(cell_id)]
 
     async def follow(self, after: int = 0) -> AsyncIterator[dict[str, Any]]:
         """Every event with seq > after: first those recorded, then live ones until the end."""
@@ -372,7 +386,11 @@ class TurnRunner:
         decision = self.turn.expect_decision(tool_use_id)
         self.turn.emit(CellProposed(tool_use_id=tool_use_id, cell=proposed, replaces=replaces))
         self.turn.emit(Phase(phase="reviewing"))
-        choice, edited = await decision
+        try:
+            choice, edited = await decision
+        except asyncio.CancelledError:
+            self.turn.emit(CellSkipped(cell_id=proposed["id"]))  # stopped: retract the proposal
+            raise
         if choice == "skip":
             self.turn.emit(CellSkipped(cell_id=proposed["id"]))
             return None

@@ -53,3 +53,29 @@ async def test_cancel_while_waiting_for_review(nbchat, claude_standin, notebook_
     await nbchat.events(turn_id, until="cell_proposed")
     await nbchat.post("turns", turn_id, "cancel")
     assert (await nbchat.get("turns", turn_id))["status"] == "cancelled"
+
+
+async def test_skipping_a_proposed_fix_keeps_the_failed_cell(nbchat, claude_standin, jp_root_dir):
+    claude_standin.script(claude_standin.code("1/0"), claude_standin.code("1/1"), claude_standin.text("Gave up."))
+    turn_id = await nbchat.start_turn("s.ipynb", "Divide", review=True, write="server")
+    first = (await nbchat.events(turn_id, until="cell_proposed"))[-1]
+    await nbchat.post("turns", turn_id, "review", body={"tool_use_id": first["tool_use_id"], "decision": "run"})
+    fix = (await nbchat.events(turn_id, until="cell_proposed", after=first["seq"]))[-1]
+    failed = [e for e in await nbchat.events(turn_id, limit=fix["seq"]) if e["type"] == "cell" and e["role"] == "code"][0]
+    assert fix["replaces"] == failed["cell"]["id"]
+    await nbchat.post("turns", turn_id, "review", body={"tool_use_id": fix["tool_use_id"], "decision": "skip"})
+    await nbchat.events(turn_id)
+    nb = nbformat.read(jp_root_dir / "s.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.source for c in code] == ["1/0"] and code[0].outputs[0]["ename"] == "ZeroDivisionError"
+
+
+async def test_stopping_during_review_retracts_the_proposal(nbchat, claude_standin, jp_root_dir):
+    claude_standin.script(claude_standin.code("print(1)"))
+    turn_id = await nbchat.start_turn("stop.ipynb", "wait", review=True, write="server")
+    proposed = (await nbchat.events(turn_id, until="cell_proposed"))[-1]
+    await nbchat.post("turns", turn_id, "cancel")
+    events = await nbchat.events(turn_id)
+    assert of_type(events, "cell_skipped")[0]["cell_id"] == proposed["cell"]["id"]
+    nb = nbformat.read(jp_root_dir / "stop.ipynb", as_version=4)
+    assert [c.cell_type for c in nb.cells] == ["markdown"]  # only the question
