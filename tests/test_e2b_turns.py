@@ -75,18 +75,24 @@ async def test_a_dead_sandbox_is_replaced_and_the_chat_rebuilt(nbchat, claude_st
     assert e2b_standin.stats.creates == 2
 
 
-async def test_a_restarted_server_reconnects_by_sandbox_id(nbchat, claude_standin, e2b_standin, jp_serverapp):
+async def test_a_restarted_server_reconnects_by_sandbox_id(nbchat, claude_standin, e2b_standin, jp_serverapp, jp_root_dir):
+    (jp_root_dir / "big.csv").write_text("a,b\n" + "1,2\n" * 50_000)
+    (jp_root_dir / "changed.csv").write_text("a\n1\n")
     claude_standin.script(claude_standin.code("kept = 'here'"), claude_standin.text("ok"))
-    events = await nbchat.ask("c.ipynb", "Keep", write="server")
+    events = await nbchat.ask("c.ipynb", "Keep", write="server", attachments=["big.csv", "changed.csv"])
     state = of_type(events, "executor_state")[0]["state"]
+    uploaded = e2b_standin.stats.bytes_uploaded[state["sandbox_id"]]
     # Forget the executor, as a restarted server would have.
     registry = next(iter(jp_serverapp.extension_manager.extension_apps["jupyter_nbchat"])).turns
     registry.executors.clear()
     registry._preparing.clear()
-    claude_standin.script(claude_standin.code("print(kept)"), claude_standin.text("here"))
-    events = await nbchat.ask("c.ipynb", "Still there?", write="server", **state)
-    assert code_cells(events)[0]["outputs"][0]["text"] == "here\n"
+    (jp_root_dir / "changed.csv").write_text("a\n2\n")
+    claude_standin.script(claude_standin.code("print(kept, open('changed.csv').read().split()[1])"), claude_standin.text("here"))
+    events = await nbchat.ask("c.ipynb", "Still there?", write="server", attachments=["big.csv", "changed.csv"], **state)
+    assert code_cells(events)[0]["outputs"][0]["text"] == "here 2\n"
     assert e2b_standin.stats.creates == 1
+    # The reconnected sandbox already had big.csv: only the changed file travelled again.
+    assert e2b_standin.stats.bytes_uploaded[state["sandbox_id"]] - uploaded == (jp_root_dir / "changed.csv").stat().st_size
 
 
 async def test_idle_sandboxes_are_closed(nbchat, claude_standin, e2b_standin, jp_serverapp):

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -68,6 +69,27 @@ from .outputs import error_output
 
 #: The code interpreter's working directory: files go here, at their relative paths.
 WORKDIR = "/home/user"
+
+#: Hidden snippet: sha256 of files below the working directory, as one JSON line.
+_REMOTE_DIGESTS = r"""
+def _nbchat_digests(root, paths):
+    import hashlib, json, os
+    if not os.path.isdir(root):  # the working directory is where the code runs
+        root = os.getcwd()
+    found = {}
+    for path in paths:
+        try:
+            digest = hashlib.sha256()
+            with open(os.path.join(root, path), "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            found[path] = digest.hexdigest()
+        except OSError:
+            found[path] = None
+    print(json.dumps(found))
+_nbchat_digests(%r, %s)
+del _nbchat_digests
+"""
 #: Seconds between two extensions of the sandbox's timeout.
 KEEPALIVE_SECONDS = 60.0
 #: Timeout of the small control requests (is the sandbox running? listings).
@@ -221,6 +243,8 @@ class E2BExecutor(Executor):
         self._running: asyncio.Task | None = None  # the /execute request, for interrupt()
         self._files: dict[str, LocalFile] = {}  # everything synced, to upload again
         self._uploaded: dict[str, str] = {}  # relative path -> sha256 in this sandbox
+        #: Set on reconnecting to a living sandbox: ask it which files it already has.
+        self._ask_remote_digests = False
         self._history: list[str] = []  # cells that ran without error since the last restart
         self._baseline: workspace.Listing | None = None  # the working dir after the last cell
         self._lost: str | None = None  # why the previous sandbox is gone, until replaced
@@ -290,6 +314,7 @@ class E2BExecutor(Executor):
                 raise ExecutorUnavailable(_start_failure("connect to", err)) from err
         if sandbox is not None:
             await self._adopt_context(sandbox)
+            self._ask_remote_digests = True  # its files may already be there
         else:
             try:
                 sandbox = await AsyncSandbox.create(
@@ -451,6 +476,9 @@ class E2BExecutor(Executor):
             report = SyncReport()
             sandbox = await self._ready_sandbox()
             self._touch()
+            if self._ask_remote_digests:
+                self._ask_remote_digests = False
+                await self._learn_remote_digests(sandbox, files)
             for f in files:
                 self._files[f.relative_path] = f  # from now on, restored with the others
                 if self._uploaded.get(f.relative_path) == f.sha256:
@@ -470,6 +498,30 @@ class E2BExecutor(Executor):
                 report.uploaded.append(f.relative_path)
                 report.bytes_sent += f.size
             return report
+
+    async def _learn_remote_digests(self, sandbox: AsyncSandbox, files: list[LocalFile]) -> None:
+        """After reconnecting to a living sandbox, count as uploaded what is already there.
+
+        The sandbox hashes its own copies, so unchanged files cost a hidden run, not a transfer.
+        """
+        wanted = [f.relative_path for f in files if f.relative_path not in self._uploaded]
+        if not wanted:
+            return
+        code = _REMOTE_DIGESTS % (WORKDIR, json.dumps(wanted))
+        run = await self._execute(sandbox, code, CHECK_TIMEOUT)
+        if run.failure is not None or run.timed_out or run.interrupted:
+            return  # uploading again is always correct, only slower
+        text = "".join(
+            o["text"] for o in run.builder.outputs(run.execution_count)
+            if o["output_type"] == "stream" and o["name"] == "stdout"
+        )
+        try:
+            remote = json.loads(text.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return
+        for f in files:
+            if remote.get(f.relative_path) == f.sha256:
+                self._uploaded[f.relative_path] = f.sha256
 
     async def _upload(self, sandbox: AsyncSandbox, f: LocalFile) -> None:
         """Stream one file to its place below the working directory."""
