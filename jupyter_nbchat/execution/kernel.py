@@ -27,7 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExecutorUnavailable, KernelDied
+from jupyter_server.gateway.managers import GatewayMappingKernelManager
+
 from . import workspace
+from .gateway_channels import GatewayChannels
 from .base import ChangedFile, ExecutionResult, Executor, LocalFile, SyncReport
 from .outputs import OutputCollector, error_output
 
@@ -94,8 +97,7 @@ class KernelExecutor(Executor):
         if kernel_id != self.kernel_id or self._client is None:
             await self._drop_client()
             self.kernel_id = kernel_id
-            kernel = self.kernel_manager.get_kernel(kernel_id)
-            client = kernel.client()
+            client = self._new_client(kernel_id)
             await _maybe_await(client.start_channels())
             try:
                 await client.wait_for_ready(timeout=60)
@@ -104,6 +106,12 @@ class KernelExecutor(Executor):
                 raise ExecutorUnavailable(f"The notebook's kernel did not start: {err}") from err
             self._client = client
             self._watch(kernel_id)
+
+    def _new_client(self, kernel_id: str) -> Any:
+        """One client per kernel; a gateway's kernels need our async WebSocket client."""
+        if isinstance(self.kernel_manager, GatewayMappingKernelManager):
+            return GatewayChannels(kernel_id)
+        return self.kernel_manager.get_kernel(kernel_id).client()
 
     def _watch(self, kernel_id: str) -> None:
         """Follow the server's restarter for our kernel: its events are how a death shows."""
