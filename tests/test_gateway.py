@@ -8,6 +8,7 @@ import time
 import urllib.request
 
 import pytest
+from jupyter_server.gateway.gateway_client import GatewayClient
 
 from bench.harness import free_port
 from jupyter_nbchat.testing.plugin import STANDIN_API_KEY, of_type
@@ -48,11 +49,14 @@ def gateway(tmp_path):
 
 @pytest.fixture
 def jp_server_config(claude_standin, gateway):
-    return {
+    # GatewayClient is a process-wide singleton: start from a fresh one, leave none behind.
+    GatewayClient.clear_instance()
+    yield {
         "ServerApp": {"jpserver_extensions": {"jupyter_nbchat": True}},
         "GatewayClient": {"url": gateway["url"], "auth_token": gateway["token"], "request_timeout": 60.0},
         "NbChat": {"anthropic_api_key": STANDIN_API_KEY, "anthropic_base_url": claude_standin.url},
     }
+    GatewayClient.clear_instance()
 
 
 async def test_a_turn_runs_in_the_gateways_kernel(nbchat, claude_standin, notebook_path, gateway, jp_serverapp):
