@@ -104,7 +104,8 @@ class DataFiles:
         unique = list(dict.fromkeys(paths))
         if len(unique) > self.limits.max_files:
             raise TooManyFiles(len(unique), self.limits.max_files)
-        resolved = [resolve(p, self.policy) for p in unique]  # every path is checked before any is read
+        # Every path is checked before any file is read (in a thread: stat calls may be slow).
+        resolved = await asyncio.to_thread(lambda: [resolve(p, self.policy) for p in unique])
         resolved = list({r.rel: r for r in resolved}.values())  # "a.csv" and "./a.csv" are one file
         files = list(await asyncio.gather(*(self.summary(r, level) for r in resolved)))
         notebook_dir = ""
@@ -134,11 +135,10 @@ class DataFiles:
     def _key(self, abs_path: str, size: int, mtime_ns: int, level: ContextLevel) -> tuple:
         return (abs_path, size, mtime_ns, level, self.limits.sample_rows, self.limits.schema_rows)
 
-    async def _extract(self, abs_path: str, rel: str, level: ContextLevel, name: str | None = None) -> FileSummary:
+    async def _extract(self, abs_path: str, rel: str, level: ContextLevel) -> FileSummary:
         self.extractions += 1
-        summary = await self._run(abs_path, rel if name is None else name, level)
-        if name is None:
-            self._remember(abs_path, summary)
+        summary = await self._run(abs_path, rel, level)
+        self._remember(abs_path, summary)
         return summary
 
     async def _run(self, abs_path: str, rel: str, level: ContextLevel) -> FileSummary:

@@ -11,6 +11,7 @@ left behind, and an existing file is never overwritten.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from jupyter_core.utils import ensure_async
@@ -65,7 +66,7 @@ class UploadHandler(NbChatHandler):
         try:
             if length is not None and int(length) > limit:
                 raise FileTooLarge(name or "the file", service.limits.max_upload_mb)
-            self.upload = service.start_upload(folder, name)
+            self.upload = await asyncio.to_thread(service.start_upload, folder, name)
         except NbChatError as err:
             raise web.HTTPError(err.status, str(err)) from None
         except ValueError:
