@@ -8,6 +8,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Enum, Float, Int, Unicode, default
 
 from . import __version__
+from .datafiles import tasks
 from .handlers import route_table
 from .llm.models import newest_sonnet
 from .turn_registry import TurnRegistry
@@ -150,3 +151,5 @@ class NbChat(ExtensionApp):
 
     async def stop_extension(self) -> None:
         await self.turns.close()
+        if getattr(self, "datafiles", None) is not None:
+            tasks.disable()  # stop the extraction worker processes
