@@ -192,6 +192,19 @@ async def test_timeout_interrupts_and_the_chat_goes_on(runtime):
     assert value(not_done) == "False"
 
 
+async def test_an_infinite_loop_is_interrupted_at_the_timeout(runtime):
+    await run(runtime, "kept = 7")
+    started = time.monotonic()
+    looping = await run(runtime, "n = 0\nwhile True:\n    n += 1", timeout=1.5)
+    elapsed = time.monotonic() - started
+    after = await run(runtime, "kept * 6")
+
+    assert elapsed < HANG
+    assert looping.timed_out
+    assert [o["ename"] for o in of_type(looping, "error")][-1] == "TimeoutError"
+    assert value(after) == "42"  # the kernel survived the interrupt with its variables
+
+
 async def test_interrupt_stops_the_running_cell(runtime):
     flag = runtime.workdir
     await runtime.executor.ensure_ready()
