@@ -92,8 +92,7 @@ class TurnsHandler(NbChatHandler):
     async def get(self) -> None:
         """A reloaded panel finds the notebook's running turn here and follows it again."""
         path = self.get_argument("notebook_path")
-        turns = [t.info() for t in self.nbchat.turns.turns.values() if t.request.notebook_path == path]
-        self.write_model(TurnList(turns=turns))
+        self.write_model(TurnList(turns=[t.info() for t in self.nbchat.turns.of_notebook(path)]))
 
     @web.authenticated
     @authorized

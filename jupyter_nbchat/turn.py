@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import posixpath
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -403,7 +404,7 @@ class TurnRunner:
             return {"type": "tool_result", "tool_use_id": call.id, "is_error": True, "content": self.fixes.note()}
         code = str(call.input["code"])
         replaces = self.fixes.failed_cell_id
-        fixing = replaces is not None
+        fixing = self.fixes.fixing
         if self.turn.request.review:
             decided = await self._review(call.id, code, replaces)
             if decided is None:
@@ -426,12 +427,12 @@ class TurnRunner:
         for text in result.notices:
             self.turn.emit(Notice(text=text))
         if result.changed_files:
-            folder = self.turn.request.notebook_path.rpartition("/")[0]
+            folder = posixpath.dirname(self.turn.request.notebook_path)
             self.turn.emit(
                 FilesChanged(
                     files=[
                         {
-                            "path": f"{folder}/{f.relative_path}" if folder else f.relative_path,
+                            "path": posixpath.join(folder, f.relative_path),
                             "size": f.size,
                             "copied": f.copied,
                             "reason": f.reason,

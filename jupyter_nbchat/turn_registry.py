@@ -47,10 +47,9 @@ class TurnRegistry:
     async def close_idle(self) -> list[str]:
         """Close idle executors of chats with no running turn; returns their notebook paths."""
         closed = []
-        busy = {t.request.notebook_path for t in self.turns.values() if not t.finished}
         for path, executor in list(self.executors.items()):
             idle_for = getattr(executor, "idle_for", None)
-            if idle_for is None or path in busy or idle_for() < self.app.e2b_idle_timeout:
+            if idle_for is None or self.running(path) or idle_for() < self.app.e2b_idle_timeout:
                 continue
             del self.executors[path]
             self._preparing.pop(path, None)
@@ -121,7 +120,7 @@ class TurnRegistry:
             exists = await ensure_async(self.serverapp.contents_manager.file_exists(path))
             if not exists:
                 raise NotebookNotFound(path)
-        if any(t.request.notebook_path == path and not t.finished for t in self.turns.values()):
+        if self.running(path):
             raise TurnConflict(path)
         files = await self.inspect_attachments(request)
         if request.cells is None:
@@ -222,7 +221,7 @@ class TurnRegistry:
         executor = self.executors.get(notebook_path)
         if executor is None:
             raise ExecutorUnavailable("This chat has no executor to restart yet.")
-        if any(t.request.notebook_path == notebook_path and not t.finished for t in self.turns.values()):
+        if self.running(notebook_path):
             raise TurnConflict(notebook_path)
         await executor.restart()
 
@@ -250,6 +249,13 @@ class TurnRegistry:
             await notebook.append_cells(
                 self.serverapp.contents_manager, turn.request.notebook_path, turn.cells, turn.id, turn.events
             )
+
+    def of_notebook(self, notebook_path: str) -> list[Turn]:
+        """The turns of one notebook this server remembers, oldest first."""
+        return [t for t in self.turns.values() if t.request.notebook_path == notebook_path]
+
+    def running(self, notebook_path: str) -> bool:
+        return any(not t.finished for t in self.of_notebook(notebook_path))
 
     def get(self, turn_id: str) -> Turn:
         try:

@@ -19,7 +19,7 @@ import pytest
 from jupyter_nbchat.errors import ExecutorUnavailable
 from jupyter_nbchat.execution import E2BExecutor, ExecutionResult, LocalFile
 from jupyter_nbchat.execution import e2b as e2b_module
-from jupyter_nbchat.testing.e2b_standin import E2BStandIn, e2b_standin  # noqa: F401
+from jupyter_nbchat.testing.e2b_standin import E2BStandIn
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -30,11 +30,7 @@ from e2b import (
 )
 from e2b_code_interpreter import AsyncSandbox
 
-from jupyter_nbchat.testing.e2b_standin import (  # noqa: F401
-    DEFAULT_API_KEY,
-    E2BStandIn,
-    e2b_standin,
-)
+from jupyter_nbchat.testing.e2b_standin import DEFAULT_API_KEY, E2BStandIn
 
 pytestmark = pytest.mark.timeout(60)
 

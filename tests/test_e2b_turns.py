@@ -2,7 +2,6 @@
 
 import pytest
 
-from jupyter_nbchat.testing.e2b_standin import e2b_standin  # noqa: F401
 from jupyter_nbchat.testing.plugin import STANDIN_API_KEY, of_type
 
 

@@ -27,7 +27,6 @@ from jupyter_nbchat.execution import (
     LocalFile,
 )
 from jupyter_nbchat.execution.introspection import list_variables
-from jupyter_nbchat.testing.e2b_standin import e2b_standin  # noqa: F401
 
 pytestmark = pytest.mark.timeout(90)
 

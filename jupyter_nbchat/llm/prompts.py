@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 SYSTEM_PROMPT = """\
@@ -54,7 +53,3 @@ def describe_environment(executor_name: str, facts: dict[str, Any], timeout: flo
     lines.append("- Plots display inline in the notebook.")
     return "\n".join(lines)
 
-
-def quote(value: str) -> str:
-    """A name from the data, quoted so it reads as data."""
-    return json.dumps(value, ensure_ascii=False)

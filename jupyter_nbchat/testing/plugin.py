@@ -17,6 +17,7 @@ from nbformat.v4 import new_notebook
 from tornado.httpclient import HTTPClientError
 
 from .claude_standin import ClaudeStandIn
+from .e2b_standin.fixture import e2b_standin  # noqa: F401  (registered for every test module)
 
 STANDIN_API_KEY = "sk-ant-standin-0123456789"
 
