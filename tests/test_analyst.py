@@ -168,3 +168,38 @@ async def test_without_question_answer_cells_the_chat_lives_in_metadata(nbchat, 
     assert history[0]["content"][-1]["text"] == "Question: Set total"
     assert "total = 40 + 2" in history[1]["content"][0]["text"]
     assert "Cell [1] set total to 42." in history[1]["content"][0]["text"]
+
+
+def test_history_mixes_question_cells_and_metadata_records():
+    """The setting toggled between turns: cell-kept and metadata-kept turns keep their order."""
+    from jupyter_nbchat.llm.context import history_messages
+    from jupyter_nbchat.models import NotebookCell, TurnRecord
+
+    def cell(kind, text, turn_id=None, role=None):
+        meta = {"nbchat": {"turn_id": turn_id, "role": role}} if turn_id else {}
+        return NotebookCell(cell_type=kind, source=text, metadata=meta)
+
+    cells = [
+        cell("markdown", "**Question**", "t1", "question"),
+        cell("code", "a = 1", "t1", "code"),
+        cell("markdown", "a is 1", "t1", "answer"),
+        cell("code", "b = a + 1", "t2", "code"),
+        cell("code", "c = 3", "t4", "code"),
+    ]
+    cells[0].metadata["nbchat"]["text"] = "Set a"
+    records = [
+        TurnRecord(turn_id="t2", question="Add one", answer="b is 2"),
+        TurnRecord(turn_id="t3", question="What is b?", answer="2, no code needed"),
+        TurnRecord(turn_id="t4", question="Set c", answer=None),
+    ]
+    messages, _ = history_messages(cells, records)
+    questions = [m["content"][-1]["text"] for m in messages if m["role"] == "user"]
+    assert questions == ["Question: Set a", "Question: Add one", "Question: What is b?", "Question: Set c"]
+    answers = [m["content"][0]["text"] for m in messages if m["role"] == "assistant"]
+    assert "a = 1" in answers[0] and "a is 1" in answers[0]
+    assert "b = a + 1" in answers[1] and "b is 2" in answers[1]
+    assert "(no cells ran)" in answers[2] and "2, no code needed" in answers[2]
+    assert "c = 3" in answers[3] and "ended without an answer" in answers[3]
+    # Without records, a turn with no question cell still appears (with its cells).
+    bare, _ = history_messages(cells)
+    assert len(bare) == 2 * 3

@@ -41,8 +41,15 @@ def _render_cell(cell: NotebookCell) -> str:
     return text
 
 
-def _split(cells: list[NotebookCell]) -> tuple[list[tuple[list[NotebookCell], _Turn]], list[NotebookCell]]:
-    """[(person cells before it, turn), …] and the person cells after the last turn."""
+def _split(
+    cells: list[NotebookCell], records: list[TurnRecord] = ()  # type: ignore[assignment]
+) -> tuple[list[tuple[list[NotebookCell], _Turn]], list[NotebookCell]]:
+    """[(person cells before it, turn), …] and the person cells after the last turn.
+
+    Turns asked with question/answer cells off take their question and answer from
+    `records` (metadata.nbchat.turns); a recorded turn that ran no cell goes right
+    after the recorded turn before it.
+    """
     pairs: list[tuple[list[NotebookCell], _Turn]] = []
     pending: list[NotebookCell] = []
     by_id: dict[str, _Turn] = {}
@@ -65,6 +72,17 @@ def _split(cells: list[NotebookCell]) -> tuple[list[tuple[list[NotebookCell], _T
             turn.answer = cell.text
         else:
             turn.cells.append(cell)
+    previous: _Turn | None = None
+    for record in records:
+        turn = by_id.get(record.turn_id)
+        if turn is None:
+            turn = by_id[record.turn_id] = _Turn()
+            at = next((i + 1 for i, (_, t) in enumerate(pairs) if t is previous), 0)
+            pairs.insert(at, ([], turn))
+        turn.question = turn.question or record.question
+        if turn.answer is None:
+            turn.answer = record.answer
+        previous = turn
     return pairs, pending
 
 
@@ -73,25 +91,11 @@ def _person_block(cells: list[NotebookCell]) -> dict[str, Any]:
     return {"type": "text", "text": f"Cells the person has in the notebook:\n\n{body}"}
 
 
-def _from_records(cells: list[NotebookCell], records: list[TurnRecord]) -> tuple[list[tuple[list[NotebookCell], _Turn]], list[NotebookCell]]:
-    """Turns kept in metadata (no question/answer cells): records in order, with their code cells."""
-    by_turn: dict[str, list[NotebookCell]] = {}
-    person: list[NotebookCell] = []
-    for cell in cells:
-        turn_id = cell.nbchat.get("turn_id")
-        if turn_id:
-            by_turn.setdefault(turn_id, []).append(cell)
-        elif cell.text.strip():
-            person.append(cell)
-    pairs = [([], _Turn(r.question, by_turn.get(r.turn_id, []), r.answer)) for r in records]
-    return pairs, person
-
-
 def history_messages(
     cells: list[NotebookCell], records: list[TurnRecord] | None = None
 ) -> tuple[list[dict[str, Any]], list[NotebookCell]]:
     """Earlier turns as messages, and the person's cells that follow the last turn."""
-    pairs, pending = _from_records(cells, records) if records is not None else _split(cells)
+    pairs, pending = _split(cells, records or [])
     messages: list[dict[str, Any]] = []
     for before, turn in pairs:
         user = ([_person_block(before)] if before else []) + [
