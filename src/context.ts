@@ -13,7 +13,7 @@ import { JSONExt } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { folderOf } from './datafiles';
+import { DEFAULT_CONTEXT_LEVEL, folderOf } from './datafiles';
 import {
   addTurnUsage,
   applyManifest,
@@ -25,6 +25,7 @@ import {
   readChatMetadata,
   sandboxId,
   turnTotals,
+  upsertTurnRecord,
   writeChatMetadata
 } from './metadata';
 import { NbChatRequestError, requestAPI } from './request';
@@ -34,6 +35,7 @@ import type {
   IChangedFile,
   IInspectRequest,
   IInspectResult,
+  ITurnRecord,
   ITurnRequest,
   IVariable,
   IVariables,
@@ -115,9 +117,18 @@ export interface IChatContextState {
   restarting: boolean;
 }
 
+/** What a chat uses until it chooses otherwise (the person's settings). */
+export interface IChatDefaults {
+  contextLevel: ContextLevel;
+  /** Where code runs; undefined: the server's default. */
+  executor?: Executor;
+}
+
 /** Construction options of ChatContext. */
 export interface IChatContextOptions {
   store: IMetadataStore;
+  /** Read whenever needed, so a changed setting applies to chats that have not chosen. */
+  defaults?: () => IChatDefaults;
   /** The notebook's current path (read when needed, so renames are followed). */
   notebookPath: () => string;
   serverSettings?: ServerConnection.ISettings;
@@ -137,9 +148,11 @@ export class ChatContext implements IDisposable {
       (<T>(endpoint: string, init: RequestInit = {}) =>
         requestAPI<T>(endpoint, init, this._serverSettings));
     this._upload = options.upload ?? uploadFile;
+    this._defaults =
+      options.defaults ?? (() => ({ contextLevel: DEFAULT_CONTEXT_LEVEL }));
     this._messages = { ...DEFAULT_MESSAGES, ...options.messages };
     this._state = {
-      meta: readChatMetadata(this._store.get()),
+      meta: this._readMeta(),
       prompt: '',
       inspecting: false,
       uploads: [],
@@ -182,7 +195,7 @@ export class ChatContext implements IDisposable {
    * attachments (re-read from disk) and get their executor ready.
    */
   async load(): Promise<void> {
-    this._setState({ meta: readChatMetadata(this._store.get()) });
+    this._setState({ meta: this._readMeta() });
     if (this.attachments.length > 0) {
       await this.refreshPreview();
       this.warm();
@@ -196,8 +209,9 @@ export class ChatContext implements IDisposable {
       attachments: meta.attachments.map(a => a.path),
       context_level: meta.context_level
     };
-    if (meta.executor) {
-      fields.executor = meta.executor;
+    const executor = meta.executor ?? this._defaults().executor;
+    if (executor) {
+      fields.executor = executor;
     }
     // The executor's state as the server last sent it, so it can reconnect.
     const sandbox = sandboxId(meta);
@@ -211,9 +225,25 @@ export class ChatContext implements IDisposable {
     return fields;
   }
 
-  /** The chat's executor choice; undefined: the server's default. */
+  /** The chat's executor choice, else the setting's; undefined: the server's default. */
   get executor(): Executor | undefined {
-    return this._state.meta.executor;
+    return this._state.meta.executor ?? this._defaults().executor;
+  }
+
+  /** Questions and answers of the turns asked with question/answer cells off. */
+  turnRecords(): ITurnRecord[] {
+    return (this._state.meta.turns ?? []).map(r => ({ ...r }));
+  }
+
+  /** The settings changed: a chat that has not chosen follows them. */
+  defaultsChanged(): void {
+    const meta = this._readMeta();
+    if (!same(meta, this._state.meta)) {
+      this._setState({ meta });
+      if (this.attachments.length > 0) {
+        void this.refreshPreview();
+      }
+    }
   }
 
   /**
@@ -453,6 +483,17 @@ export class ChatContext implements IDisposable {
   handleEvent(event: TurnEvent): void {
     const meta = this._state.meta;
     switch (event.type) {
+      case 'turn_started':
+        // Question/answer cells off: the notebook keeps the question here.
+        if (event.question_answer_cells === false) {
+          this._record(event.turn_id, { question: event.question });
+        }
+        break;
+      case 'answer':
+        if (meta.turns?.some(r => r.turn_id === event.turn_id)) {
+          this._record(event.turn_id, { answer: event.text });
+        }
+        break;
       case 'manifest': {
         const attachments = applyManifest(meta.attachments, event.files);
         if (!same(attachments, meta.attachments)) {
@@ -558,6 +599,29 @@ export class ChatContext implements IDisposable {
     });
   }
 
+  /** Record (or complete) turn `turnId` in `metadata.nbchat.turns`. */
+  private _record(
+    turnId: string,
+    change: Partial<Omit<ITurnRecord, 'turn_id'>>
+  ): void {
+    const meta = this._state.meta;
+    const known = meta.turns?.find(r => r.turn_id === turnId);
+    const record: ITurnRecord = {
+      turn_id: turnId,
+      question: change.question ?? known?.question ?? '',
+      answer: change.answer ?? known?.answer ?? null
+    };
+    if (known && same(known, record)) {
+      return;
+    }
+    this._writeMeta({ ...meta, turns: upsertTurnRecord(meta.turns, record) });
+  }
+
+  /** `metadata.nbchat` as in the notebook, the settings filling what it lacks. */
+  private _readMeta(): IChatMetadata {
+    return readChatMetadata(this._store.get(), this._defaults().contextLevel);
+  }
+
   private _writeMeta(meta: IChatMetadata): void {
     this._setState({ meta });
     this._writing = true;
@@ -574,7 +638,7 @@ export class ChatContext implements IDisposable {
       return;
     }
     // Someone else (another view, an undo, a collaborator) changed it.
-    const meta = readChatMetadata(this._store.get());
+    const meta = this._readMeta();
     if (!same(meta, this._state.meta)) {
       this._setState({ meta });
     }
@@ -589,6 +653,7 @@ export class ChatContext implements IDisposable {
   }
 
   private readonly _store: IMetadataStore;
+  private readonly _defaults: () => IChatDefaults;
   private readonly _notebookPath: () => string;
   private readonly _serverSettings: ServerConnection.ISettings | undefined;
   private readonly _request: RequestFn;

@@ -21,7 +21,13 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { addIcon, downloadIcon, folderIcon } from '@jupyterlab/ui-components';
 
-import { folderOf, isDataFile } from './datafiles';
+import type { IChatDefaults } from './context';
+import {
+  DEFAULT_CONTEXT_LEVEL,
+  folderOf,
+  isContextLevel,
+  isDataFile
+} from './datafiles';
 import { attachIcon, chatIcon } from './icons';
 import { asReviewMode, errorMessage, ITurnSettings } from './model';
 import { NotebookWriter } from './notebook';
@@ -112,8 +118,11 @@ const chatsPlugin: JupyterFrontEndPlugin<NotebookChats> = {
     const turnSettings: ITurnSettings = {
       model: '',
       maxFixAttempts: 0,
-      reviewMode: 'auto'
+      reviewMode: 'auto',
+      questionAnswerCells: true
     };
+    const chatDefaults: IChatDefaults = { contextLevel: DEFAULT_CONTEXT_LEVEL };
+    let chats: NotebookChats | null = null;
     if (settingRegistry) {
       settingRegistry
         .load(PluginIDs.panel)
@@ -127,6 +136,18 @@ const chatsPlugin: JupyterFrontEndPlugin<NotebookChats> = {
             turnSettings.reviewMode = asReviewMode(
               settings.get('reviewMode').composite
             );
+            turnSettings.questionAnswerCells =
+              settings.get('questionAnswerCells').composite !== false;
+            const level = settings.get('contextLevel').composite;
+            chatDefaults.contextLevel = isContextLevel(level)
+              ? level
+              : DEFAULT_CONTEXT_LEVEL;
+            const executor = settings.get('executor').composite;
+            chatDefaults.executor =
+              executor === 'kernel' || executor === 'e2b'
+                ? executor
+                : undefined;
+            chats?.settingsChanged();
           };
           read();
           settings.changed.connect(read);
@@ -136,13 +157,14 @@ const chatsPlugin: JupyterFrontEndPlugin<NotebookChats> = {
         });
     }
 
-    const chats = new NotebookChats({
+    chats = new NotebookChats({
       tracker,
       panel,
-      writer: new NotebookWriter(tracker),
+      writer: new NotebookWriter(tracker, app.serviceManager.contents),
       serverSettings: app.serviceManager.serverSettings,
       contents: app.serviceManager.contents,
       turnSettings: () => turnSettings,
+      chatDefaults: () => chatDefaults,
       messages: {
         connectionLost: trans.__(
           'Lost the connection to the server while following the turn.'
@@ -150,7 +172,13 @@ const chatsPlugin: JupyterFrontEndPlugin<NotebookChats> = {
         notebookClosed: trans.__(
           'The notebook is no longer open, so this turn’s cells were not inserted.'
         ),
-        saveFailed: trans.__('Could not save the notebook: %1', '{error}')
+        saveFailed: trans.__('Could not save the notebook: %1', '{error}'),
+        savedByServer: trans.__(
+          'No page was following the last turn, so the server saved its cells in the notebook file; the notebook was reloaded from it.'
+        ),
+        savedByServerUnsaved: trans.__(
+          'No page was following the last turn, so the server saved its cells in the notebook file. This notebook has unsaved changes, so the file was not loaded: File › Reload Notebook from Disk shows the cells (and drops the unsaved changes).'
+        )
       },
       contextMessages: {
         uploadFailed: trans.__('The upload did not complete.'),
@@ -158,8 +186,9 @@ const chatsPlugin: JupyterFrontEndPlugin<NotebookChats> = {
         warmFailed: trans.__('Could not prepare where code runs: %1', '%1')
       }
     });
-    panel.disposed.connect(() => chats.dispose());
-    return chats;
+    const created = chats;
+    panel.disposed.connect(() => created.dispose());
+    return created;
   }
 };
 

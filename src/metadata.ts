@@ -9,7 +9,9 @@
  *   executor_state?: {executor, state},      // from executor_state events
  *   usage?: {input_tokens, output_tokens, cache_read_input_tokens,
  *            cache_creation_input_tokens, cost_usd, turns,
- *            last_turn_id, last_turn}        // summed over the chat's turns
+ *            last_turn_id, last_turn},       // summed over the chat's turns
+ *   turns?: [{turn_id, question, answer}]    // only turns asked with
+ *                                            // question/answer cells off
  * }
  * ```
  *
@@ -22,6 +24,7 @@ import type {
   ContextLevel,
   Executor,
   IFileSummary,
+  ITurnRecord,
   IUsageEvent
 } from './types';
 
@@ -69,11 +72,15 @@ export interface IChatMetadata {
   executor?: Executor;
   executor_state?: IExecutorState;
   usage?: IChatUsage;
+  /** Questions and answers of turns asked with question/answer cells off. */
+  turns?: ITurnRecord[];
 }
 
 /** A chat with nothing recorded yet. */
-export function emptyMetadata(): IChatMetadata {
-  return { attachments: [], context_level: DEFAULT_CONTEXT_LEVEL };
+export function emptyMetadata(
+  level: ContextLevel = DEFAULT_CONTEXT_LEVEL
+): IChatMetadata {
+  return { attachments: [], context_level: level };
 }
 
 function isObject(value: unknown): value is Record<string, any> {
@@ -140,9 +147,28 @@ function readTotals(raw: Record<string, any>): IUsageTotals {
   };
 }
 
-/** Parse `metadata.nbchat` as found in a notebook (anything at all). */
-export function readChatMetadata(raw: unknown): IChatMetadata {
-  const meta = emptyMetadata();
+function readRecord(raw: unknown): ITurnRecord | null {
+  if (!isObject(raw) || typeof raw.turn_id !== 'string' || !raw.turn_id) {
+    return null;
+  }
+  return {
+    turn_id: raw.turn_id,
+    question: typeof raw.question === 'string' ? raw.question : '',
+    answer: typeof raw.answer === 'string' ? raw.answer : null
+  };
+}
+
+/**
+ * Parse `metadata.nbchat` as found in a notebook (anything at all).
+ *
+ * @param level The context level of a chat that has not recorded one
+ *   (the person's setting).
+ */
+export function readChatMetadata(
+  raw: unknown,
+  level: ContextLevel = DEFAULT_CONTEXT_LEVEL
+): IChatMetadata {
+  const meta = emptyMetadata(level);
   if (!isObject(raw)) {
     return meta;
   }
@@ -183,7 +209,33 @@ export function readChatMetadata(raw: unknown): IChatMetadata {
     }
     meta.usage = usage;
   }
+  if (Array.isArray(raw.turns)) {
+    const records = raw.turns
+      .map(readRecord)
+      .filter((r: ITurnRecord | null): r is ITurnRecord => r !== null);
+    if (records.length > 0) {
+      meta.turns = records;
+    }
+  }
   return meta;
+}
+
+/**
+ * The turn records after turn `record.turn_id` started or answered: its
+ * record is replaced (a replayed turn is never recorded twice) or appended.
+ */
+export function upsertTurnRecord(
+  records: readonly ITurnRecord[] | undefined,
+  record: ITurnRecord
+): ITurnRecord[] {
+  const list = [...(records ?? [])];
+  const index = list.findIndex(r => r.turn_id === record.turn_id);
+  if (index === -1) {
+    list.push({ ...record });
+  } else {
+    list[index] = { ...record };
+  }
+  return list;
 }
 
 /** `meta` as JSON for `model.setMetadata('nbchat', …)` (unset keys left out). */
@@ -211,6 +263,9 @@ export function writeChatMetadata(meta: IChatMetadata): Record<string, any> {
     if (meta.usage.last_turn) {
       out.usage.last_turn = { ...meta.usage.last_turn };
     }
+  }
+  if (meta.turns && meta.turns.length > 0) {
+    out.turns = meta.turns.map(r => ({ ...r }));
   }
   // Plain JSON only: no undefined, no shared references into the model.
   return JSON.parse(JSON.stringify(out));

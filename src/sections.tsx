@@ -203,7 +203,7 @@ export function ChatFooter(props: {
   useSignalRefresh(model.stateChanged);
   const selectId = useId();
   const meta = context.state.meta;
-  const executor: Executor = meta.executor ?? status?.executor ?? 'kernel';
+  const executor: Executor = context.executor ?? status?.executor ?? 'kernel';
   const label = executorLabel(executor, trans);
   const canChoose = !!status?.e2b_available;
 

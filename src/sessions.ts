@@ -8,7 +8,7 @@ import type { Contents, ServerConnection } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ChatContext, IChatContextMessages } from './context';
+import { ChatContext, IChatContextMessages, IChatDefaults } from './context';
 import { folderOf } from './datafiles';
 import {
   ChatModel,
@@ -22,6 +22,7 @@ import {
   slugFromQuestion,
   uniqueNotebookName
 } from './naming';
+import { readChatMetadata } from './metadata';
 import { INotebookWriter, notebookMetadataStore } from './notebook';
 import type { ChatPanel } from './panel';
 import { stateFromCells } from './reducer';
@@ -36,6 +37,8 @@ export interface INotebookChatsOptions {
   contents?: Contents.IManager;
   /** The person's settings, read at send time. */
   turnSettings: () => ITurnSettings;
+  /** What a chat uses until it chooses (settings); read whenever needed. */
+  chatDefaults?: () => IChatDefaults;
   messages: Partial<IChatModelMessages>;
   contextMessages?: Partial<IChatContextMessages>;
 }
@@ -75,8 +78,10 @@ export class NotebookChats implements IDisposable {
       return existing;
     }
     const { writer, serverSettings, turnSettings, messages } = this._options;
+    const store = notebookMetadataStore(notebook);
     const context = new ChatContext({
-      store: notebookMetadataStore(notebook),
+      store,
+      defaults: this._options.chatDefaults,
       notebookPath: () => notebook.context.path,
       serverSettings,
       messages: this._options.contextMessages
@@ -88,6 +93,7 @@ export class NotebookChats implements IDisposable {
       turnSettings,
       messages,
       requestFields: () => context.requestFields(),
+      turnRecords: () => context.turnRecords(),
       defaultExecutor: () => {
         const server = this._options.panel.server;
         return server.kind === 'ready' ? server.status.executor : 'kernel';
@@ -101,14 +107,22 @@ export class NotebookChats implements IDisposable {
     const chat = { model, context };
     this._chats.set(notebook, chat);
 
+    /** The conversation the notebook's cells and metadata record. */
+    const recorded = () => {
+      const cells = notebook.model?.sharedModel.toJSON().cells ?? [];
+      const records = readChatMetadata(store.get()).turns ?? [];
+      return stateFromCells(cells as any, records);
+    };
+    // The server saved a turn while no page followed: show what it wrote.
+    model.diskLoaded.connect(() => model.restore(recorded(), true));
+
     // Reopening a notebook shows the conversation its cells record, and
     // the files its metadata lists.
     void notebook.context.ready.then(() => {
       if (model.isDisposed) {
         return;
       }
-      const cells = notebook.model?.sharedModel.toJSON().cells ?? [];
-      model.restore(stateFromCells(cells as any));
+      model.restore(recorded());
       void context.load();
       // A turn may still run for it (the page was reloaded): follow it.
       void model.resume();
@@ -121,6 +135,12 @@ export class NotebookChats implements IDisposable {
       this._follow();
     });
     return chat;
+  }
+
+  /** The settings changed: chats that have not chosen follow them. */
+  settingsChanged(): void {
+    this._chats.forEach(chat => chat.context.defaultsChanged());
+    this._follow();
   }
 
   /** The chat of the notebook the tracker has current, if any. */

@@ -58,6 +58,18 @@ export interface ITurnRequest {
   context_id?: string;
   /** Review mode: each cell waits for the person's Run or Skip (`cell_proposed`). */
   review?: boolean;
+  /** false: no question/answer cells; the conversation lives in `metadata.nbchat.turns`. */
+  question_answer_cells?: boolean;
+  /** That list, sent back so Claude sees the earlier questions and answers. */
+  turns?: ITurnRecord[];
+}
+
+/** One turn as kept in `metadata.nbchat.turns` when question/answer cells are off. */
+export interface ITurnRecord {
+  turn_id: string;
+  question: string;
+  /** Markdown; null when the turn ended without an answer. */
+  answer: string | null;
 }
 
 /** Body of `POST nbchat/executor/warm`. */
@@ -181,6 +193,8 @@ export interface ITurnInfo {
   question: string;
   status: TurnStatus;
   last_seq: number;
+  /** The server wrote the turn's cells to disk itself: no panel followed it to the end. */
+  saved_by_server?: boolean;
 }
 
 /** Answer of `GET nbchat/turns?notebook_path=P`: oldest first. */
@@ -243,6 +257,8 @@ export interface ITurnStartedEvent extends IEventBase {
   notebook_path: string;
   question: string;
   executor: Executor;
+  /** false: the question and answer are kept in `metadata.nbchat.turns`, not as cells. */
+  question_answer_cells?: boolean;
 }
 
 export interface ITextDeltaEvent extends IEventBase {
@@ -355,6 +371,8 @@ export interface INoticeEvent extends IEventBase {
 export interface ITurnFinishedEvent extends IEventBase {
   type: 'turn_finished';
   status: FinishedStatus;
+  /** The server wrote the turn's cells to disk itself: no panel followed it to the end. */
+  saved_by_server?: boolean;
 }
 
 /** Every event the server sends on `nbchat/turns/{turn_id}/events`. */
