@@ -1,9 +1,9 @@
 /**
- * React hooks that bridge Lumino signals into components.
+ * React hooks that bridge Lumino signals (and the clock) into components.
  */
 
 import type { ISignal } from '@lumino/signaling';
-import { useEffect, useReducer } from 'react';
+import { useEffect, useReducer, useState } from 'react';
 
 /** Re-render the calling component whenever `signal` fires. */
 export function useSignalRefresh(signal: ISignal<any, any> | null): void {
@@ -18,4 +18,24 @@ export function useSignalRefresh(signal: ISignal<any, any> | null): void {
       signal.disconnect(slot);
     };
   }, [signal]);
+}
+
+/**
+ * Whole seconds since `key` last changed to a non-empty value, ticking once a
+ * second; 0 while `key` is ''.
+ */
+export function useElapsedSeconds(key: string): number {
+  const [seconds, setSeconds] = useState(0);
+  useEffect(() => {
+    setSeconds(0);
+    if (key === '') {
+      return;
+    }
+    const start = Date.now();
+    const timer = setInterval(() => {
+      setSeconds(Math.floor((Date.now() - start) / 1000));
+    }, 1000);
+    return () => clearInterval(timer);
+  }, [key]);
+  return seconds;
 }

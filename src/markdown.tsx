@@ -14,12 +14,17 @@ export interface IMarkdownViewProps {
   /** Without a registry (or a markdown renderer) the text is shown as is. */
   rendermime: IRenderMimeRegistry | null;
   className?: string;
+  /** Called with the rendered node (e.g. to link cell references); read at render time. */
+  decorate?: (node: HTMLElement) => void;
 }
 
 /** Render `text` as markdown with the registry's `text/markdown` renderer. */
 export function MarkdownView(props: IMarkdownViewProps): JSX.Element {
-  const { text, rendermime, className } = props;
+  const { text, rendermime, className, decorate } = props;
   const host = useRef<HTMLDivElement>(null);
+  // The latest callback, without re-rendering the markdown when it changes.
+  const decorateRef = useRef(decorate);
+  decorateRef.current = decorate;
   const canRender = !!rendermime?.preferredMimeType({ [MARKDOWN]: text });
 
   useEffect(() => {
@@ -33,6 +38,7 @@ export function MarkdownView(props: IMarkdownViewProps): JSX.Element {
       .renderModel(new MimeModel({ data: { [MARKDOWN]: text } }))
       .then(() => {
         if (live) {
+          decorateRef.current?.(renderer.node);
           node.replaceChildren(renderer.node);
         }
       })

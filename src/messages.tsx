@@ -7,6 +7,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { infoIcon } from '@jupyterlab/ui-components';
 import React, { useEffect, useRef } from 'react';
 
+import { linkCellReferences } from './cellrefs';
 import { MarkdownView } from './markdown';
 import type { ChatItem, ICellItem, ICodeItem, IRetry } from './reducer';
 import type { ReviewChoice } from './types';
@@ -30,12 +31,55 @@ export interface IMessageListProps {
   onRetry?: (retry: IRetry) => void;
   /** Review mode: Run / Skip a proposed cell. */
   review?: IReviewHandlers;
+  /** Scroll the notebook to a cell and select it. */
+  onReveal?: (cellId: string) => void;
+}
+
+/**
+ * The notebook cell an answer of turn `turnId` means by "Cell [count]": that
+ * turn's cell with the execution count, else the latest such cell of the chat.
+ */
+export function cellForReference(
+  items: readonly ChatItem[],
+  turnId: string | null,
+  count: number
+): string | null {
+  let fallback: string | null = null;
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i];
+    if (
+      item.kind !== 'cell' ||
+      item.replaced ||
+      item.executionCount !== count
+    ) {
+      continue;
+    }
+    if (item.turnId === turnId) {
+      return item.cellId;
+    }
+    fallback = fallback ?? item.cellId;
+  }
+  return fallback;
 }
 
 /** Every item of the conversation, newest last, kept scrolled to the bottom. */
 export function MessageList(props: IMessageListProps): JSX.Element {
-  const { items, trans, rendermime, canRetry, onRetry, review } = props;
+  const { items, trans, rendermime, canRetry, onRetry, review, onReveal } =
+    props;
   const list = useRef<HTMLDivElement>(null);
+  // Read at click time: the cells may change after an answer rendered.
+  const itemsRef = useRef(items);
+  itemsRef.current = items;
+  const reveal = onReveal
+    ? (turnId: string | null, count: number) => {
+        const cellId = cellForReference(itemsRef.current, turnId, count);
+        if (cellId) {
+          onReveal(cellId);
+        }
+      }
+    : undefined;
+  const canReveal = (turnId: string | null, count: number) =>
+    cellForReference(itemsRef.current, turnId, count) !== null;
   const pinned = useRef(true);
 
   const inner = useRef<HTMLDivElement>(null);
@@ -97,6 +141,9 @@ export function MessageList(props: IMessageListProps): JSX.Element {
             canRetry={!!canRetry}
             onRetry={onRetry}
             review={review}
+            onReveal={onReveal}
+            reveal={reveal}
+            canReveal={canReveal}
           />
         ))}
       </div>
@@ -111,8 +158,12 @@ function Message(props: {
   canRetry: boolean;
   onRetry?: (retry: IRetry) => void;
   review?: IReviewHandlers;
+  onReveal?: (cellId: string) => void;
+  reveal?: (turnId: string | null, count: number) => void;
+  canReveal: (turnId: string | null, count: number) => boolean;
 }): JSX.Element {
   const { item, trans, rendermime, canRetry, onRetry, review } = props;
+  const { onReveal, reveal, canReveal } = props;
   switch (item.kind) {
     case 'question':
       return (
@@ -129,7 +180,7 @@ function Message(props: {
     case 'code':
       return <CodeMessage item={item} trans={trans} review={review} />;
     case 'cell':
-      return <CellMessage item={item} trans={trans} />;
+      return <CellMessage item={item} trans={trans} onReveal={onReveal} />;
     case 'answer':
       return (
         <div className="jp-NbChat-message jp-NbChat-answer">
@@ -137,6 +188,17 @@ function Message(props: {
             className="jp-NbChat-markdown"
             text={item.text}
             rendermime={rendermime}
+            decorate={
+              reveal &&
+              (node => {
+                linkCellReferences(
+                  node,
+                  count => canReveal(item.turnId, count),
+                  count => reveal(item.turnId, count),
+                  count => trans.__('Show cell [%1] in the notebook', count)
+                );
+              })
+            }
           />
         </div>
       );
@@ -265,8 +327,9 @@ function codeLabel(item: ICodeItem, trans: TranslationBundle): string {
 function CellMessage(props: {
   item: ICellItem;
   trans: TranslationBundle;
+  onReveal?: (cellId: string) => void;
 }): JSX.Element {
-  const { item, trans } = props;
+  const { item, trans, onReveal } = props;
   const count =
     item.executionCount === null ? ' ' : String(item.executionCount);
   const label = item.replaced
@@ -285,7 +348,18 @@ function CellMessage(props: {
   }
   return (
     <div className={classes.join(' ')} data-cell-id={item.cellId}>
-      <div className="jp-NbChat-itemLabel">{label}</div>
+      {onReveal && !item.replaced ? (
+        <button
+          type="button"
+          className="jp-NbChat-itemLabel jp-NbChat-linkButton"
+          title={trans.__('Show this cell in the notebook')}
+          onClick={() => onReveal(item.cellId)}
+        >
+          {label}
+        </button>
+      ) : (
+        <div className="jp-NbChat-itemLabel">{label}</div>
+      )}
       {item.preview !== '' && (
         <pre className="jp-NbChat-outputPreview">{item.preview}</pre>
       )}

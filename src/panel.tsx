@@ -19,12 +19,12 @@ import React, { useEffect, useRef, useState } from 'react';
 
 import { AttachArea } from './attachments';
 import type { ChatContext } from './context';
-import { useSignalRefresh } from './hooks';
+import { useElapsedSeconds, useSignalRefresh } from './hooks';
 import { attachIcon, chatIcon } from './icons';
 import { turnTotals } from './metadata';
 import { MessageList } from './messages';
 import type { ChatModel } from './model';
-import { isRunning, statusText } from './reducer';
+import { isRunning, runningOrdinal, statusText } from './reducer';
 import { ChatFooter, FilesCreated, usageText, Variables } from './sections';
 import { CommandIDs } from './tokens';
 import type { IStatus } from './types';
@@ -481,10 +481,15 @@ function Conversation(props: {
     }
   };
 
+  const ordinal =
+    running && state.turn!.phase === 'running' ? runningOrdinal(state) : 0;
+  const seconds = useElapsedSeconds(
+    ordinal > 0 ? `${state.turn!.turnId}:${ordinal}` : ''
+  );
   const status = model.sending
     ? trans.__('Sending…')
     : running
-      ? statusText(state.turn!, trans)
+      ? statusText(state.turn!, trans, { ordinal, seconds })
       : '';
 
   return (
@@ -508,6 +513,7 @@ function Conversation(props: {
               void model.review(toolUseId, decision),
             reveal: cellId => void model.reveal(cellId)
           }}
+          onReveal={cellId => void model.reveal(cellId)}
         />
       )}
       <div className="jp-NbChat-status" role="status" aria-live="polite">

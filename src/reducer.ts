@@ -13,6 +13,7 @@ import type {
   ErrorKind,
   FinishedStatus,
   ICellTag,
+  ITurnRecord,
   ITurnRequest,
   ReviewChoice,
   IUsageEvent,
@@ -522,10 +523,44 @@ export function nextPhase(turn: ITurnState, event: TurnEvent): TurnPhase {
   }
 }
 
+/** Which of the turn's cells runs, and for how long (the status line). */
+export interface IRunningCell {
+  /** 1 for the turn's first cell, fixes included. */
+  ordinal: number;
+  seconds: number;
+}
+
+/** The turn's cell that runs now, counted from 1; 0 when none does. */
+export function runningOrdinal(state: IChatState): number {
+  const turnId = state.turn?.turnId;
+  let count = 0;
+  for (const item of state.items) {
+    if (item.kind === 'code' && item.turnId === turnId) {
+      if (item.state === 'running' || item.state === 'done') {
+        count += 1;
+      }
+      if (item.state === 'running') {
+        return count;
+      }
+    }
+  }
+  return 0;
+}
+
+/** "1:05" for 65 seconds, "7 s" under a minute. */
+export function elapsedText(seconds: number, trans: TranslationBundle): string {
+  if (seconds < 60) {
+    return trans.__('%1 s', seconds);
+  }
+  const rest = String(seconds % 60).padStart(2, '0');
+  return `${Math.floor(seconds / 60)}:${rest}`;
+}
+
 /** The status line of a turn ('' when idle). */
 export function statusText(
   turn: Pick<ITurnState, 'phase' | 'attempt'>,
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  cell?: IRunningCell
 ): string {
   switch (turn.phase) {
     case 'thinking':
@@ -535,6 +570,13 @@ export function statusText(
     case 'reviewing':
       return trans.__('Waiting for your review…');
     case 'running':
+      if (cell && cell.ordinal > 0) {
+        return trans.__(
+          'Running cell %1 of this turn… %2',
+          cell.ordinal,
+          elapsedText(cell.seconds, trans)
+        );
+      }
       return trans.__('Running cell…');
     case 'fixing':
       if (turn.attempt === null) {
@@ -567,6 +609,10 @@ export function cellTag(cell: {
 /**
  * Rebuild a conversation from the notebook's own cells (their
  * `metadata.nbchat` tags), so reopening a notebook shows its history.
+ *
+ * Turns asked with question/answer cells off take their question and answer
+ * from `records` (`metadata.nbchat.turns`), around their code cells; a
+ * recorded turn that ran no cell comes right after the recorded turn before it.
  */
 export function stateFromCells(
   cells: ReadonlyArray<{
@@ -576,15 +622,72 @@ export function stateFromCells(
     metadata?: unknown;
     outputs?: unknown;
     execution_count?: unknown;
-  }>
+  }>,
+  records: readonly ITurnRecord[] = []
 ): IChatState {
   const items: ChatItem[] = [];
+  const recorded = new Map(records.map((r, i) => [r.turn_id, i]));
+  const withCells = new Set<string>();
+  for (const cell of cells) {
+    const tag = cellTag(cell);
+    if (typeof tag?.turn_id === 'string') {
+      withCells.add(tag.turn_id);
+    }
+  }
+  const shown = new Set<string>();
+  /** The recorded turn whose code cells are being listed. */
+  let open: ITurnRecord | null = null;
+
+  const question = (r: ITurnRecord) => {
+    shown.add(r.turn_id);
+    items.push({
+      kind: 'question',
+      key: `record:${r.turn_id}:question`,
+      turnId: r.turn_id,
+      text: r.question
+    });
+  };
+  const answer = (r: ITurnRecord) => {
+    if (r.answer !== null) {
+      items.push({
+        kind: 'answer',
+        key: `record:${r.turn_id}:answer`,
+        turnId: r.turn_id,
+        text: r.answer
+      });
+    }
+  };
+  const close = () => {
+    if (open) {
+      answer(open);
+      open = null;
+    }
+  };
+  /** Recorded turns without cells that come before records[index]. */
+  const catchUp = (index: number) => {
+    for (const r of records.slice(0, index)) {
+      if (!shown.has(r.turn_id) && !withCells.has(r.turn_id)) {
+        question(r);
+        answer(r);
+      }
+    }
+  };
+
   cells.forEach((cell, index) => {
     const tag = cellTag(cell);
     if (!tag || typeof tag.role !== 'string') {
       return;
     }
     const turnId = typeof tag.turn_id === 'string' ? tag.turn_id : null;
+    if (open && open.turn_id !== turnId) {
+      close();
+    }
+    const at = turnId === null ? undefined : recorded.get(turnId);
+    if (at !== undefined && !shown.has(turnId!)) {
+      catchUp(at);
+      question(records[at]);
+      open = records[at];
+    }
     const key = `history:${index}`;
     const text = joinSource(cell.source);
     const role = tag.role as CellRole;
@@ -615,6 +718,8 @@ export function stateFromCells(
       });
     }
   });
+  close();
+  catchUp(records.length);
   return { items, turn: null };
 }
 

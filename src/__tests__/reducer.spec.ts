@@ -12,6 +12,7 @@ import {
   resumeTurn,
   startTurn,
   stateFromCells,
+  runningOrdinal,
   statusText
 } from '../reducer';
 import type { TurnEvent } from '../types';
@@ -207,6 +208,24 @@ describe('statusText', () => {
       'Writing the answer…', // usage
       '' // turn_finished
     ]);
+  });
+
+  it('names the running cell of the turn and how long it has run', () => {
+    let state = startTurn(EMPTY_STATE, TURN, 'q');
+    for (const event of events()) {
+      state = applyEvent(state, event);
+      if (event.type === 'cell_running') {
+        break;
+      }
+    }
+    const ordinal = runningOrdinal(state);
+    expect(ordinal).toBe(1);
+    expect(statusText(state.turn!, trans, { ordinal, seconds: 7 })).toBe(
+      'Running cell 1 of this turn… 7 s'
+    );
+    expect(statusText(state.turn!, trans, { ordinal, seconds: 65 })).toBe(
+      'Running cell 1 of this turn… 1:05'
+    );
   });
 });
 

@@ -153,9 +153,17 @@ test('Stop ends a running turn', async ({ page, request }) => {
   await chat.getByLabel('Ask about your data').fill('Sleep, please.');
   await chat.getByLabel('Ask about your data').press('Enter');
 
-  await expect(chat.locator('.jp-NbChat-status')).toHaveText('Running cell…', {
-    timeout: 30_000
-  });
+  await expect(chat.locator('.jp-NbChat-status')).toHaveText(
+    /^Running cell 1 of this turn… \d+ s$/,
+    {
+      timeout: 30_000
+    }
+  );
+  // The status line counts the seconds the cell has run.
+  await expect(chat.locator('.jp-NbChat-status')).toHaveText(
+    /^Running cell 1 of this turn… [2-9] s$/,
+    { timeout: 15_000 }
+  );
   await expect(chat.locator('.jp-NbChat-code')).toContainText(
     'time.sleep(120)'
   );
