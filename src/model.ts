@@ -32,6 +32,7 @@ import type {
   ITurnCreated,
   ITurnInfo,
   ITurnList,
+  ITurnRecord,
   ITurnRequest,
   ReviewChoice,
   TurnEvent
@@ -45,13 +46,21 @@ export interface IChatModelMessages {
   notebookClosed: string;
   /** Saving the notebook after the turn failed; `{error}` is replaced. */
   saveFailed: string;
+  /** The server saved a turn into the file and the notebook was reloaded. */
+  savedByServer: string;
+  /** The same, but unsaved edits here kept the file from being loaded. */
+  savedByServerUnsaved: string;
 }
 
 const DEFAULT_MESSAGES: IChatModelMessages = {
   connectionLost: 'Lost the connection to the server.',
   notebookClosed:
     'The notebook is no longer open, so this turn’s cells were not inserted.',
-  saveFailed: 'Could not save the notebook: {error}'
+  saveFailed: 'Could not save the notebook: {error}',
+  savedByServer:
+    'No page was following the last turn, so the server saved its cells in the notebook file; the notebook was reloaded from it.',
+  savedByServerUnsaved:
+    'No page was following the last turn, so the server saved its cells in the notebook file. This notebook has unsaved changes, so the file was not loaded: File › Reload Notebook from Disk shows the cells (and drops the unsaved changes).'
 };
 
 /**
@@ -85,6 +94,8 @@ export interface ITurnSettings {
   maxFixAttempts: number;
   /** Whether cells wait for Run/Skip (default `auto`). */
   reviewMode?: ReviewMode;
+  /** false: no question/answer cells, the conversation lives in metadata (default true). */
+  questionAnswerCells?: boolean;
 }
 
 /** Construction options of a ChatModel. */
@@ -105,6 +116,8 @@ export interface IChatModelOptions {
   initialState?: IChatState;
   /** The chat's own fields of each TurnRequest (attachments, executor …). */
   requestFields?: () => Partial<ITurnRequest>;
+  /** `metadata.nbchat.turns`, sent when question/answer cells are off. */
+  turnRecords?: () => ITurnRecord[];
   /** Where code runs when the chat has not chosen (the server's default). */
   defaultExecutor?: () => Executor;
 }
@@ -135,6 +148,7 @@ export class ChatModel implements IDisposable {
     this._messages = { ...DEFAULT_MESSAGES, ...options.messages };
     this._state = options.initialState ?? EMPTY_STATE;
     this._requestFields = options.requestFields ?? (() => ({}));
+    this._turnRecords = options.turnRecords ?? (() => []);
     this._defaultExecutor = options.defaultExecutor ?? (() => 'kernel');
   }
 
@@ -146,6 +160,11 @@ export class ChatModel implements IDisposable {
   /** Emitted when a followed turn is over and its notebook saved. */
   get turnEnded(): ISignal<this, ITurnEnded> {
     return this._turnEnded;
+  }
+
+  /** Emitted after the notebook was loaded again from disk (a server-saved turn). */
+  get diskLoaded(): ISignal<this, void> {
+    return this._diskLoaded;
   }
 
   /** Emitted whenever `state`, `sending` or `busy` change. */
@@ -228,6 +247,14 @@ export class ChatModel implements IDisposable {
       settings.reviewMode ?? 'auto',
       body.executor ?? this._defaultExecutor()
     );
+    if (settings.questionAnswerCells === false) {
+      body.question_answer_cells = false;
+    }
+    // Turns asked while the cells were off, wherever the setting is now.
+    const records = this._turnRecords();
+    if (records.length > 0 || body.question_answer_cells === false) {
+      body.turns = records;
+    }
     // The server reads the notebook as the browser has it, unsaved edits included.
     const cells = this._writer.cells(path);
     if (cells) {
@@ -272,7 +299,18 @@ export class ChatModel implements IDisposable {
       return false;
     }
     const path = this._notebookPath();
-    const last = await runningTurn(path, this._settings);
+    const latest = await lastTurn(path, this._settings);
+    if (
+      latest?.saved_by_server &&
+      latest.status !== 'running' &&
+      !this.busy &&
+      !this._isDisposed
+    ) {
+      // It ended while no page followed it: the file has its cells.
+      await this._syncFromDisk(path, false);
+      return false;
+    }
+    const last = latest?.status === 'running' ? latest : null;
     if (
       !last ||
       this.busy ||
@@ -350,10 +388,12 @@ export class ChatModel implements IDisposable {
 
   /**
    * Show a conversation rebuilt from the notebook (see `stateFromCells`),
-   * unless this chat already has something to show.
+   * unless this chat already has something to show (or `replace`: the
+   * notebook was loaded again, and no turn runs).
    */
-  restore(state: IChatState): void {
-    if (this._state.items.length === 0 && !this.busy && state.items.length) {
+  restore(state: IChatState, replace = false): void {
+    const empty = this._state.items.length === 0;
+    if ((empty || replace) && !this.busy && state.items.length) {
       this._setState(state);
     }
   }
@@ -403,7 +443,11 @@ export class ChatModel implements IDisposable {
       this._skip(event.cell_id);
     } else if (event.type === 'turn_finished') {
       this._closeSocket();
-      void this._endTurn(event.status);
+      // Saved by the server: this page has just replayed the whole turn.
+      void this._endTurn(
+        event.status,
+        event.saved_by_server ? 'replayed' : null
+      );
     }
   }
 
@@ -480,11 +524,27 @@ export class ChatModel implements IDisposable {
     this._displaced.clear();
   }
 
-  /** Save what the turn wrote, then tell listeners the turn is over. */
-  private async _endTurn(status: FinishedStatus): Promise<void> {
+  /**
+   * Save what the turn wrote (or, when the server saved it already, settle
+   * with the file), then tell listeners the turn is over.
+   *
+   * @param savedByServer Set when the server wrote the cells (no page
+   *   followed the turn to its end): whether this page then replayed the
+   *   whole turn, or missed part of it.
+   */
+  private async _endTurn(
+    status: FinishedStatus,
+    savedByServer: 'replayed' | 'partly' | null = null
+  ): Promise<void> {
     const turn = this._state.turn;
     const path = this._turnPath;
-    await this._saveIfWritten();
+    if (savedByServer) {
+      this._inserted = 0;
+      this._needsSave = false;
+      await this._syncFromDisk(path, savedByServer === 'replayed');
+    } else {
+      await this._saveIfWritten();
+    }
     if (turn && !this._isDisposed) {
       let question = turn.retry?.question ?? '';
       for (const item of this._state.items) {
@@ -585,6 +645,7 @@ export class ChatModel implements IDisposable {
   private async _giveUp(): Promise<void> {
     const turn = this._state.turn!;
     let status: FinishedStatus = 'error';
+    let savedByServer = false;
     try {
       const info = await requestAPI<ITurnInfo>(
         `turns/${encodeURIComponent(turn.turnId)}`,
@@ -592,6 +653,7 @@ export class ChatModel implements IDisposable {
         this._settings
       );
       status = info.status === 'running' ? 'error' : info.status;
+      savedByServer = info.saved_by_server === true;
     } catch {
       // The server is gone too; report the lost connection below.
     }
@@ -602,7 +664,33 @@ export class ChatModel implements IDisposable {
     );
     state = finishTurn(state, status);
     this._setState(state);
-    void this._endTurn(status);
+    void this._endTurn(status, savedByServer ? 'partly' : null);
+  }
+
+  /** The server saved a turn into the file at `path`: settle with it. */
+  private async _syncFromDisk(path: string, complete: boolean): Promise<void> {
+    let result;
+    try {
+      result = await this._writer.syncFromDisk?.(path, complete);
+    } catch (reason) {
+      this._setState(
+        addError(
+          this._state,
+          'notebook',
+          this._messages.saveFailed.replace('{error}', errorMessage(reason))
+        )
+      );
+      return;
+    }
+    if (this._isDisposed) {
+      return;
+    }
+    if (result === 'reloaded') {
+      this._diskLoaded.emit();
+      this.notify(this._messages.savedByServer);
+    } else if (result === 'unsaved-edits') {
+      this.notify(this._messages.savedByServerUnsaved);
+    }
   }
 
   private _closeSocket(): void {
@@ -640,7 +728,9 @@ export class ChatModel implements IDisposable {
   private readonly _stateChanged = new Signal<this, IChatState>(this);
   private readonly _eventApplied = new Signal<this, TurnEvent>(this);
   private readonly _turnEnded = new Signal<this, ITurnEnded>(this);
+  private readonly _diskLoaded = new Signal<this, void>(this);
   private readonly _requestFields: () => Partial<ITurnRequest>;
+  private readonly _turnRecords: () => ITurnRecord[];
   private readonly _defaultExecutor: () => Executor;
   /** Proposed cell id -> the cell it took the place of (restored on Skip). */
   private readonly _displaced = new Map<string, INotebookCell>();
@@ -656,11 +746,8 @@ export class ChatModel implements IDisposable {
   private _reportedClosed = false;
 }
 
-/**
- * The turn of the notebook at `path` that still runs on the server, if any
- * (the last one the server remembers, when it is `running`).
- */
-export async function runningTurn(
+/** The last turn of the notebook at `path` the server remembers, if any. */
+export async function lastTurn(
   path: string,
   settings?: ServerConnection.ISettings
 ): Promise<ITurnInfo | null> {
@@ -676,7 +763,15 @@ export async function runningTurn(
     return null;
   }
   const turns = Array.isArray(list?.turns) ? list.turns : [];
-  const last = turns[turns.length - 1];
+  return turns[turns.length - 1] ?? null;
+}
+
+/** The turn of the notebook at `path` that still runs on the server, if any. */
+export async function runningTurn(
+  path: string,
+  settings?: ServerConnection.ISettings
+): Promise<ITurnInfo | null> {
+  const last = await lastTurn(path, settings);
   return last && last.status === 'running' ? last : null;
 }
 

@@ -6,6 +6,7 @@
  */
 
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import type { Contents } from '@jupyterlab/services';
 
 import type { IMetadataStore } from './context';
 import { METADATA_KEY } from './metadata';
@@ -16,6 +17,13 @@ export type AppendResult = 'inserted' | 'replaced' | 'duplicate' | 'not-open';
 
 /** What happened to a cell handed to `removeCell`. */
 export type RemoveResult = 'removed' | 'missing' | 'not-open';
+
+/**
+ * What `syncFromDisk` did: loaded the file, wrote this copy over it, found
+ * them the same, or left unsaved edits alone (the file has the turn).
+ */
+export type SyncResult =
+  'reloaded' | 'overwritten' | 'current' | 'unsaved-edits' | 'not-open';
 
 /** The part of the notebook writer the chat model needs (fakeable in tests). */
 export interface INotebookWriter {
@@ -47,6 +55,14 @@ export interface INotebookWriter {
   cells(path: string): INotebookCell[] | null;
   /** Save the notebook open at `path`; resolves false when it is not open. */
   save(path: string): Promise<boolean>;
+  /**
+   * The server saved a turn into the file at `path` itself (no panel
+   * followed it to the end). Without unsaved edits here, load the file.
+   * With them: when `complete` (this copy replayed the whole turn, so it
+   * holds the file's cells and the person's edits) write this copy over the
+   * file; otherwise leave both alone.
+   */
+  syncFromDisk?(path: string, complete: boolean): Promise<SyncResult>;
 }
 
 /**
@@ -90,7 +106,10 @@ export function findNotebook(
 
 /** Writes cells into notebooks open in this browser window. */
 export class NotebookWriter implements INotebookWriter {
-  constructor(private readonly _tracker: INotebookTracker) {}
+  constructor(
+    private readonly _tracker: INotebookTracker,
+    private readonly _contents?: Contents.IManager
+  ) {}
 
   appendCell(
     path: string,
@@ -199,6 +218,38 @@ export class NotebookWriter implements INotebookWriter {
     await panel.context.ready;
     await panel.context.save();
     return true;
+  }
+
+  async syncFromDisk(path: string, complete: boolean): Promise<SyncResult> {
+    const panel = findNotebook(this._tracker, path);
+    const model = panel?.model;
+    if (!panel || !model || !this._contents) {
+      return 'not-open';
+    }
+    const context = panel.context;
+    await context.ready;
+    const disk = await this._contents.get(path, { content: false });
+    const loaded = context.contentsModel?.last_modified;
+    if (loaded && Date.parse(disk.last_modified) <= Date.parse(loaded)) {
+      return 'current';
+    }
+    if (!model.dirty) {
+      await context.revert();
+      return 'reloaded';
+    }
+    if (!complete) {
+      return 'unsaved-edits';
+    }
+    // The browser's copy has every cell of the turn (replayed) and the
+    // person's edits: it wins. Saving through the context would stop at
+    // "File changed on disk", so write it, then load what was written.
+    await this._contents.save(path, {
+      type: 'notebook',
+      format: 'json',
+      content: model.toJSON()
+    });
+    await context.revert();
+    return 'overwritten';
   }
 }
 

@@ -1,7 +1,12 @@
 import { ServerConnection } from '@jupyterlab/services';
 
 import { ChatModel, ITurnSettings, reviewFor } from '../model';
-import type { AppendResult, INotebookWriter, RemoveResult } from '../notebook';
+import type {
+  AppendResult,
+  INotebookWriter,
+  RemoveResult,
+  SyncResult
+} from '../notebook';
 import type { INotebookCell, TurnCell, TurnEvent } from '../types';
 import { cell, events, PATH, TURN } from './fixtures';
 
@@ -104,6 +109,16 @@ class FakeWriter implements INotebookWriter {
   async save(): Promise<boolean> {
     this.saves += 1;
     return true;
+  }
+
+  /** Calls of syncFromDisk (`complete` of each), and what it answers. */
+  syncs: boolean[] = [];
+  syncResult: SyncResult = 'reloaded';
+
+  async syncFromDisk(path: string, complete: boolean): Promise<SyncResult> {
+    expect(path).toBe(PATH);
+    this.syncs.push(complete);
+    return this.syncResult;
   }
 }
 
@@ -652,5 +667,75 @@ describe('ChatModel.resume', () => {
     const older = setup(() => new Response('', { status: 405 }));
     expect(await older.model.resume()).toBe(false);
     expect(FakeSocket.instances).toHaveLength(0);
+  });
+});
+
+describe('turns the server saved (no page followed them)', () => {
+  const info = (status: string, saved: boolean) => ({
+    turn_id: TURN,
+    notebook_path: PATH,
+    question: 'What is six times seven?',
+    status,
+    last_seq: 11,
+    saved_by_server: saved
+  });
+
+  it('a replayed turn the server saved is not saved again: this copy settles with the file', async () => {
+    const { model, writer } = setup();
+    await model.send('q');
+    const all = events();
+    const finished = all[all.length - 1] as any;
+    finished.saved_by_server = true;
+    FakeSocket.instances[0].send(all);
+    await tick();
+    expect(writer.inserted.map(c => c.id)).toContain('cell-code-1');
+    expect(writer.saves).toBe(0);
+    expect(writer.syncs).toEqual([true]);
+  });
+
+  it('giving up on a turn the server saved: the file is loaded, not overwritten', async () => {
+    const { model, writer } = setup(req =>
+      req.method === 'GET'
+        ? new Response(JSON.stringify(info('done', true)), { status: 200 })
+        : new Response(JSON.stringify({ turn_id: TURN }), { status: 201 })
+    );
+    writer.syncResult = 'unsaved-edits';
+    await model.send('q');
+    for (let i = 0; i < 4; i++) {
+      FakeSocket.instances[i].drop();
+      await tick();
+    }
+    await tick();
+    await tick();
+    expect(writer.syncs).toEqual([false]);
+    expect(writer.saves).toBe(0);
+    const notices = model.state.items.filter(i => i.kind === 'notice');
+    expect(notices).toHaveLength(1);
+    expect((notices[0] as any).text).toContain('Reload Notebook from Disk');
+  });
+
+  it('on reopening, a finished turn the server saved is loaded from the file', async () => {
+    const { model, writer } = setup(
+      () =>
+        new Response(JSON.stringify({ turns: [info('done', true)] }), {
+          status: 200
+        })
+    );
+    let loaded = 0;
+    model.diskLoaded.connect(() => (loaded += 1));
+    expect(await model.resume()).toBe(false);
+    expect(writer.syncs).toEqual([false]);
+    expect(loaded).toBe(1);
+    expect(FakeSocket.instances).toHaveLength(0);
+
+    // A turn a page followed to its end is left alone.
+    const followed = setup(
+      () =>
+        new Response(JSON.stringify({ turns: [info('done', false)] }), {
+          status: 200
+        })
+    );
+    await followed.model.resume();
+    expect(followed.writer.syncs).toEqual([]);
   });
 });
