@@ -86,3 +86,50 @@ test('reloading mid-turn: the turn finishes in the panel, each cell once', async
     )
     .toEqual(['question', 'code', 'answer']);
 });
+
+test('the notebook closed mid-turn: the server saves the cells, reopening shows them', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  await script(request, [
+    runCode('import time; time.sleep(3)\nprint("rested")'),
+    { ...say('Rested **well**.'), delay: 1 }
+  ]);
+  const name = 'closed.ipynb';
+  const chat = await newNotebookWithChat(page, name);
+  await ask(chat, 'Rest a little?');
+  await expect(chat.locator('.jp-NbChat-status')).toHaveText(
+    /^Running cell 1/,
+    { timeout: 30_000 }
+  );
+  // Closed without saving: no page follows the turn any more.
+  await page.notebook.close(true);
+  await expect(chat.getByText('Open a notebook to start')).toBeVisible();
+
+  // The server finished the turn and, nobody following, wrote its cells.
+  await expect
+    .poll(
+      async () => {
+        const saved = await savedNotebook(request, `${tmpPath}/${name}`);
+        return saved.cells.map((c: any) => c.metadata?.nbchat?.role ?? '');
+      },
+      { timeout: 60_000 }
+    )
+    .toEqual(['question', 'code', 'answer']);
+
+  await page.notebook.openByPath(`${tmpPath}/${name}`);
+  await expect(chat.locator('.jp-NbChat-question')).toHaveText(
+    'Rest a little?'
+  );
+  await expect(chat.locator('.jp-NbChat-answer')).toContainText('Rested well.');
+  const notebook = visibleNotebook(page);
+  const rested = notebook
+    .locator('.jp-CodeCell')
+    .filter({ hasText: 'time.sleep(3)' });
+  await expect(rested).toHaveCount(1);
+  await expect(rested.locator('.jp-OutputArea-output')).toHaveText('rested');
+  // Nothing to reconcile: no notice, no "File changed" dialog.
+  await expect(chat.locator('.jp-NbChat-info')).toHaveCount(0);
+  await expect(page.locator('.jp-Dialog')).toHaveCount(0);
+});
