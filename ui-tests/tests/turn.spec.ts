@@ -231,3 +231,81 @@ test('a fixed cell takes the place of the failed one', async ({
   ]);
   await expect(notebook).not.toContainText('NameError');
 });
+
+test('code streams in while the person types in the notebook; both are kept', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  const lines = Array.from(
+    { length: 12 },
+    (_, i) => `step_${i} = ${i} * 2  # one line of a longer cell`
+  );
+  lines.push('print("last step", step_11)');
+  await request.post(`${STANDIN}/_standin/script`, {
+    data: {
+      responses: [
+        {
+          chunk_delay: 0.12,
+          content: [
+            {
+              type: 'tool_use',
+              name: 'run_code',
+              input: { code: lines.join('\n') }
+            }
+          ]
+        },
+        { content: [{ type: 'text', text: 'All steps ran.' }] }
+      ]
+    }
+  });
+  const name = 'stream.ipynb';
+  await page.notebook.createNew(name, { kernel: 'python3' });
+  await page.evaluate(async () => {
+    await window.jupyterapp.commands.execute('nbchat:open');
+  });
+  const chat = page.locator('#jp-NbChat-panel');
+  await chat.getByLabel('Ask about your data').fill('Run the steps');
+  await chat.getByRole('button', { name: 'Send' }).click();
+
+  // Part of the code is shown before Claude has finished writing it.
+  const writing = chat.locator('.jp-NbChat-code.jp-mod-writing');
+  await expect(writing).toContainText('step_0 = 0 * 2', { timeout: 30_000 });
+  await expect(writing).not.toContainText('last step');
+  await expect(chat.locator('.jp-NbChat-status')).toHaveText('Writing code…');
+
+  // Meanwhile the person writes a cell of their own.
+  await page.notebook.addCell('code', 'mine = "typed during the turn"');
+
+  await expect(chat.getByText('All steps ran.')).toBeVisible({
+    timeout: 60_000
+  });
+  await expect(chat.locator('.jp-NbChat-cell')).toContainText('last step 22');
+  const notebook = page.locator('.jp-NotebookPanel:visible .jp-Notebook');
+  await expect(
+    notebook.locator('.jp-Cell').filter({ hasText: 'typed during the turn' })
+  ).toHaveCount(1);
+  await expect(page.locator('.jp-Dialog')).toHaveCount(0);
+
+  // Saved at the end of the turn, the person's cell included.
+  await expect
+    .poll(
+      async () => {
+        const response = await request.get(
+          `/api/contents/${tmpPath}/${name}?content=1`
+        );
+        const cells = (await response.json()).content?.cells ?? [];
+        return cells.map((c: any) =>
+          Array.isArray(c.source) ? c.source.join('') : c.source
+        );
+      },
+      { timeout: 15_000 }
+    )
+    .toEqual(
+      expect.arrayContaining([
+        'mine = "typed during the turn"',
+        lines.join('\n'),
+        'All steps ran.'
+      ])
+    );
+});
