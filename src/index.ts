@@ -8,6 +8,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import {
   FileDialog,
@@ -66,13 +67,19 @@ const panelPlugin: JupyterFrontEndPlugin<ChatPanel> = {
   id: PluginIDs.panel,
   description: PluginIDs.panelDescription,
   autoStart: true,
-  optional: [ITranslator, IRenderMimeRegistry, ILayoutRestorer],
+  optional: [
+    ITranslator,
+    IRenderMimeRegistry,
+    ILayoutRestorer,
+    IEditorLanguageRegistry
+  ],
   provides: INbChatPanel,
   activate: (
     app: JupyterFrontEnd,
     translator: ITranslator | null,
     rendermime: IRenderMimeRegistry | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    languages: IEditorLanguageRegistry | null
   ): ChatPanel => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const serverSettings = app.serviceManager.serverSettings;
@@ -80,6 +87,11 @@ const panelPlugin: JupyterFrontEndPlugin<ChatPanel> = {
     const panel = new ChatPanel({
       trans,
       rendermime,
+      // The notebook's own highlighting, so panel code looks like its cells.
+      highlight: languages
+        ? (code, el) =>
+            languages.highlight(code, languages.findBest('python'), el)
+        : null,
       commands: app.commands,
       serverSettings
     });

@@ -12,6 +12,9 @@ import { MarkdownView } from './markdown';
 import type { ChatItem, ICellItem, ICodeItem, IRetry } from './reducer';
 import type { ReviewChoice } from './types';
 
+/** Writes `code` into `el` with syntax highlighting (Python). */
+export type CodeHighlighter = (code: string, el: HTMLElement) => Promise<void>;
+
 /** What the Run / Skip buttons of a proposed cell (review mode) call. */
 export interface IReviewHandlers {
   /** Run (the cell as it is in the notebook now) or skip the proposal. */
@@ -33,6 +36,8 @@ export interface IMessageListProps {
   review?: IReviewHandlers;
   /** Scroll the notebook to a cell and select it. */
   onReveal?: (cellId: string) => void;
+  /** Highlights code once Claude has finished writing it. */
+  highlight?: CodeHighlighter | null;
 }
 
 /**
@@ -66,6 +71,7 @@ export function cellForReference(
 export function MessageList(props: IMessageListProps): JSX.Element {
   const { items, trans, rendermime, canRetry, onRetry, review, onReveal } =
     props;
+  const highlight = props.highlight ?? null;
   const list = useRef<HTMLDivElement>(null);
   // Read at click time: the cells may change after an answer rendered.
   const itemsRef = useRef(items);
@@ -144,6 +150,7 @@ export function MessageList(props: IMessageListProps): JSX.Element {
             onReveal={onReveal}
             reveal={reveal}
             canReveal={canReveal}
+            highlight={highlight}
           />
         ))}
       </div>
@@ -161,6 +168,7 @@ function Message(props: {
   onReveal?: (cellId: string) => void;
   reveal?: (turnId: string | null, count: number) => void;
   canReveal: (turnId: string | null, count: number) => boolean;
+  highlight: CodeHighlighter | null;
 }): JSX.Element {
   const { item, trans, rendermime, canRetry, onRetry, review } = props;
   const { onReveal, reveal, canReveal } = props;
@@ -178,7 +186,14 @@ function Message(props: {
         </div>
       );
     case 'code':
-      return <CodeMessage item={item} trans={trans} review={review} />;
+      return (
+        <CodeMessage
+          item={item}
+          trans={trans}
+          review={review}
+          highlight={props.highlight}
+        />
+      );
     case 'cell':
       return <CellMessage item={item} trans={trans} onReveal={onReveal} />;
     case 'answer':
@@ -237,12 +252,56 @@ function Message(props: {
   }
 }
 
+/**
+ * Code as plain text while it streams in (re-highlighting each delta would
+ * cost more than it shows), highlighted once it is complete.
+ */
+function CodeBlock(props: {
+  code: string;
+  highlight: CodeHighlighter | null;
+}): JSX.Element {
+  const { code, highlight } = props;
+  const host = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const node = host.current;
+    if (!node || !highlight) {
+      return;
+    }
+    node.textContent = code;
+    let live = true;
+    const target = document.createElement('code');
+    highlight(code, target)
+      .then(() => {
+        if (live) {
+          node.replaceChildren(...Array.from(target.childNodes));
+        }
+      })
+      .catch(() => {
+        // Plain text stays.
+      });
+    return () => {
+      live = false;
+    };
+  }, [code, highlight]);
+  return (
+    <pre className="jp-NbChat-codeBlock">
+      {highlight ? (
+        <code key="highlighted" ref={host} className="jp-NbChat-highlighted" />
+      ) : (
+        <code key="plain">{code}</code>
+      )}
+    </pre>
+  );
+}
+
 function CodeMessage(props: {
   item: ICodeItem;
   trans: TranslationBundle;
   review?: IReviewHandlers;
+  highlight: CodeHighlighter | null;
 }): JSX.Element {
   const { item, trans, review } = props;
+  const highlight = item.state === 'writing' ? null : props.highlight;
   const proposal = item.proposal;
   const waiting = item.state === 'proposed' && !!proposal && !!review;
   const label = codeLabel(item, trans);
@@ -253,9 +312,7 @@ function CodeMessage(props: {
       data-tool-use-id={item.toolUseId}
     >
       <div className="jp-NbChat-itemLabel">{label}</div>
-      <pre className="jp-NbChat-codeBlock">
-        <code>{item.code}</code>
-      </pre>
+      <CodeBlock code={item.code} highlight={highlight} />
       {waiting && (
         <div
           className="jp-NbChat-review"

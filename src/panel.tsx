@@ -22,7 +22,7 @@ import type { ChatContext } from './context';
 import { useElapsedSeconds, useSignalRefresh } from './hooks';
 import { attachIcon, chatIcon } from './icons';
 import { turnTotals } from './metadata';
-import { MessageList } from './messages';
+import { CodeHighlighter, MessageList } from './messages';
 import type { ChatModel } from './model';
 import { isRunning, runningOrdinal, statusText } from './reducer';
 import { ChatFooter, FilesCreated, usageText, Variables } from './sections';
@@ -57,6 +57,8 @@ export type ServerState =
 export interface IChatPanelOptions {
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
+  /** Highlights finished code (JupyterLab's editor languages); none: plain text. */
+  highlight?: CodeHighlighter | null;
   /** Runs the panel's buttons that are commands (New analysis …). */
   commands?: CommandRegistry | null;
   /** For download links of created files. */
@@ -69,6 +71,7 @@ export class ChatPanel extends ReactWidget {
     super();
     this._trans = options.trans;
     this._rendermime = options.rendermime;
+    this._highlight = options.highlight ?? null;
     this._commands = options.commands ?? null;
     this._baseUrl = options.serverSettings?.baseUrl ?? '/';
     this.id = PANEL_ID;
@@ -182,6 +185,7 @@ export class ChatPanel extends ReactWidget {
         panel={this}
         trans={this._trans}
         rendermime={this._rendermime}
+        highlight={this._highlight}
         commands={this._commands}
         baseUrl={this._baseUrl}
       />
@@ -261,6 +265,7 @@ export class ChatPanel extends ReactWidget {
 
   private readonly _trans: TranslationBundle;
   private readonly _rendermime: IRenderMimeRegistry | null;
+  private readonly _highlight: CodeHighlighter | null;
   private readonly _commands: CommandRegistry | null;
   private readonly _baseUrl: string;
   private readonly _changed = new Signal<this, void>(this);
@@ -285,10 +290,11 @@ function PanelView(props: {
   panel: ChatPanel;
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
+  highlight: CodeHighlighter | null;
   commands: CommandRegistry | null;
   baseUrl: string;
 }): JSX.Element {
-  const { panel, trans, rendermime, commands, baseUrl } = props;
+  const { panel, trans, rendermime, highlight, commands, baseUrl } = props;
   useSignalRefresh(panel.changed);
   const notebook = panel.notebook;
   const server = panel.server;
@@ -346,6 +352,7 @@ function PanelView(props: {
           server={server}
           trans={trans}
           rendermime={rendermime}
+          highlight={highlight}
           commands={commands}
           baseUrl={baseUrl}
         />
@@ -430,10 +437,12 @@ function Conversation(props: {
   server: ServerState;
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
+  highlight: CodeHighlighter | null;
   commands: CommandRegistry | null;
   baseUrl: string;
 }): JSX.Element {
-  const { notebook, server, trans, rendermime, commands, baseUrl } = props;
+  const { notebook, server, trans, rendermime, highlight, commands, baseUrl } =
+    props;
   const model = notebook.model;
   const context = notebook.context;
   useSignalRefresh(model.stateChanged);
@@ -506,6 +515,7 @@ function Conversation(props: {
           items={state.items}
           trans={trans}
           rendermime={rendermime}
+          highlight={highlight}
           canRetry={serverReady && !model.busy}
           onRetry={retry => void model.retry(retry)}
           review={{

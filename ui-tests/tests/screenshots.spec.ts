@@ -62,6 +62,17 @@ test('panel in light and dark themes', async ({ page, request }, testInfo) => {
     ['JupyterLab Dark', 'dark']
   ]) {
     await page.theme.setTheme(theme);
+    // The theme's CSS may still be swapping in: wait until the panel wears it.
+    await expect
+      .poll(() =>
+        chat.evaluate(node => {
+          const rgb = getComputedStyle(node).backgroundColor.match(/\d+/g)!;
+          return rgb.slice(0, 3).reduce((sum, c) => sum + Number(c), 0) > 384
+            ? 'light'
+            : 'dark';
+        })
+      )
+      .toBe(name);
     const path = testInfo.outputPath(`panel-${name}.png`);
     await page.screenshot({ path });
     await testInfo.attach(`panel-${name}`, { path, contentType: 'image/png' });

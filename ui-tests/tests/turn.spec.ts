@@ -281,6 +281,10 @@ test('code streams in while the person types in the notebook; both are kept', as
     timeout: 60_000
   });
   await expect(chat.locator('.jp-NbChat-cell')).toContainText('last step 22');
+  // Finished code is highlighted like the notebook's cells.
+  const code = chat.locator('.jp-NbChat-code .jp-NbChat-highlighted');
+  await expect(code).toContainText('print("last step", step_11)');
+  expect(await code.locator('span').count()).toBeGreaterThan(5);
   const notebook = page.locator('.jp-NotebookPanel:visible .jp-Notebook');
   await expect(
     notebook.locator('.jp-Cell').filter({ hasText: 'typed during the turn' })
