@@ -393,6 +393,11 @@ function ServerNotice(props: {
           {trans.__('The Notebook Chat server extension did not answer.')}
         </p>
         <p className="jp-NbChat-plainText">{server.message}</p>
+        <p className="jp-NbChat-plainText">
+          {trans.__(
+            'Check that `jupyter server extension list` shows jupyter_nbchat enabled and OK, restart JupyterLab if it does not, then reload this page.'
+          )}
+        </p>
       </div>
     );
   }

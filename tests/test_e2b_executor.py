@@ -73,7 +73,7 @@ async def test_a_failing_create_is_a_clear_error_and_is_retried(
     e2b_standin.faults.create_status = 500
 
     with pytest.raises(
-        ExecutorUnavailable, match=r"Could not start an E2B sandbox: .*500"
+        ExecutorUnavailable, match=r"Could not start an E2B sandbox: .*500.*choose the local kernel"
     ) as failed:
         await executor.ensure_ready()
     with pytest.raises(ExecutorUnavailable):

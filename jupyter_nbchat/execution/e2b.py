@@ -864,7 +864,10 @@ def _start_failure(verb: str, err: BaseException) -> str:
         return (
             f"E2B is busy and could not {verb} a sandbox; try again in a moment. ({_describe(err)})"
         )
-    return f"Could not {verb} an E2B sandbox: {_describe(err)}"
+    return (
+        f"Could not {verb} an E2B sandbox: {_describe(err)}. Try again in a moment, or choose "
+        "the local kernel under \u201cRuns in\u201d in the chat."
+    )
 
 
 def _count(n: int, noun: str, plural: str | None = None) -> str:
