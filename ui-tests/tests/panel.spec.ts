@@ -59,3 +59,32 @@ test('is in the command palette', async ({ page }) => {
     page.locator('.lm-CommandPalette-item', { hasText: 'Open Notebook Chat' })
   ).toBeVisible();
 });
+
+test('Accel+Shift+M opens the chat with the cursor in the question box; focus is visible', async ({
+  page
+}) => {
+  await page.notebook.createNew('keys.ipynb', { kernel: 'python3' });
+  await page.sidebar.close('right');
+  const chat = page.locator('#jp-NbChat-panel');
+  await expect(chat).toBeHidden();
+  await page.locator('.jp-NotebookPanel:visible .jp-Cell').first().click();
+
+  await page.keyboard.press('Control+Shift+M');
+  await expect(chat).toBeVisible();
+  const box = chat.getByLabel('Ask about your data');
+  await expect(box).toBeFocused();
+
+  // Keyboard users see where they are: the next control shows a focus ring.
+  await page.keyboard.press('Shift+Tab');
+  const outline = await page.evaluate(() => {
+    const active = document.activeElement as HTMLElement;
+    return {
+      inPanel: !!active.closest('#jp-NbChat-panel'),
+      name: active.getAttribute('aria-label') ?? active.textContent ?? '',
+      style: getComputedStyle(active).outlineStyle
+    };
+  });
+  expect(outline.inPanel).toBe(true);
+  expect(outline.name).not.toBe('');
+  expect(outline.style).not.toBe('none');
+});
