@@ -92,6 +92,13 @@ class NbChat(ExtensionApp):
         config=True
     )
 
+    unfollowed_write_delay = Float(
+        10.0,
+        help="Seconds a turn whose panel writes its cells (write 'browser') waits, when it ends "
+        "with no panel following it, for one to (re)connect, e.g. a reloading page, before the "
+        "server writes the cells into the notebook itself, so a closed tab loses nothing.",
+    ).tag(config=True)
+
     max_upload_mb = Float(
         50.0, help="Largest data file (MB) a person may upload through the chat panel."
     ).tag(config=True)

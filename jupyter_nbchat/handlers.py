@@ -191,12 +191,14 @@ class EventsHandler(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, webso
         self._pump = asyncio.ensure_future(self._send_events())
 
     async def _send_events(self) -> None:
-        try:
-            async for event in self.turn.follow(self.after):
-                await self.write_message(json.dumps(event))
-            self.close(1000, "turn finished")
-        except websocket.WebSocketClosedError:
-            pass
+        """The pump counts as the turn's follower while it runs (on_close cancels it)."""
+        with self.turn.following():
+            try:
+                async for event in self.turn.follow(self.after):
+                    await self.write_message(json.dumps(event))
+                self.close(1000, "turn finished")
+            except websocket.WebSocketClosedError:
+                pass
 
     def on_message(self, message: str | bytes) -> None:
         """The panel sends nothing on this socket; cancelling is a POST."""

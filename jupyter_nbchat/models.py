@@ -151,6 +151,8 @@ class TurnInfo(BaseModel):
     question: str
     status: TurnStatus
     last_seq: int
+    #: No panel followed the turn to its end: the server wrote its cells into the notebook.
+    saved_by_server: bool = False
 
 
 class TurnList(BaseModel):
@@ -284,3 +286,6 @@ class ErrorEvent(Event):
 class TurnFinished(Event):
     type: Literal["turn_finished"] = "turn_finished"
     status: TurnStatus
+    #: No panel followed the turn to its end (write "browser"): the server wrote its cells
+    #: into the notebook on disk (docs/protocol.md says what the panel does then).
+    saved_by_server: bool = False

@@ -12,7 +12,8 @@ import logging
 import posixpath
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,12 @@ class Turn:
         self._decisions: dict[str, asyncio.Future] = {}
         #: Cells taken out of self.cells by a replacement, by the id of what replaced them.
         self._replaced: dict[str, dict[str, Any]] = {}
+        #: The runner's work is over; it is persisting the turn (see TurnRunner._finish).
+        self.finishing = False
+        #: No panel followed a `write: "browser"` turn to its end, so the server wrote it.
+        self.saved_by_server = False
+        self._followers = 0
+        self._followed = asyncio.Event()
 
     def expect_decision(self, tool_use_id: str) -> asyncio.Future:
         future = asyncio.get_running_loop().create_future()
@@ -95,6 +102,26 @@ class Turn:
     def finished(self) -> bool:
         return self.status != "running"
 
+    @contextmanager
+    def following(self) -> Iterator[None]:
+        """Count one live follower (an events socket) for as long as the block runs."""
+        self._followers += 1
+        self._followed.set()
+        try:
+            yield
+        finally:
+            self._followers -= 1
+            if self._followers == 0:
+                self._followed.clear()
+
+    @property
+    def followers(self) -> int:
+        return self._followers
+
+    async def follower(self) -> None:
+        """Returns once at least one follower is connected (at once if one is)."""
+        await self._followed.wait()
+
     def info(self) -> TurnInfo:
         return TurnInfo(
             turn_id=self.id,
@@ -102,6 +129,7 @@ class Turn:
             question=self.request.question,
             status=self.status,  # type: ignore[arg-type]
             last_seq=len(self.events),
+            saved_by_server=self.saved_by_server,
         )
 
     def emit(self, event: Event) -> None:
@@ -254,12 +282,13 @@ class TurnRunner:
 
     async def _finish(self, status: str) -> None:
         """Last step of every turn: let the owner persist it, then say it is over."""
+        self.turn.finishing = True
         if self.before_finish is not None:
             try:
                 await self.before_finish(self.turn)
             except Exception:
                 self.log.exception("nbchat: finishing turn %s failed", self.turn.id)
-        self.turn.emit(TurnFinished(status=status))  # type: ignore[arg-type]
+        self.turn.emit(TurnFinished(status=status, saved_by_server=self.turn.saved_by_server))  # type: ignore[arg-type]
 
     async def _converse(self) -> str:
         self.turn.emit(Phase(phase="thinking"))

@@ -38,6 +38,8 @@ class TurnRegistry:
         self._preparing: dict[str, asyncio.Task] = {}
         self._claude: anthropic.AsyncAnthropic | None = None
         self._sweeper: PeriodicCallback | None = None
+        #: Set by close(): no panel can come back, so turns waiting for one write at once.
+        self._closing = asyncio.Event()
 
     def start_sweeper(self, interval_seconds: float) -> None:
         """Close sandboxes nobody used for longer than their idle timeout (their cost runs)."""
@@ -153,7 +155,7 @@ class TurnRegistry:
             ),
             log=self.log,
             cells=cells,
-            before_finish=self._write_cells if request.write == "server" else None,
+            before_finish=self._write_cells if request.write == "server" else self._save_if_unfollowed,
         )
         self.turns[turn.id] = turn
         self._forget_old_turns()
@@ -250,6 +252,39 @@ class TurnRegistry:
                 self.serverapp.contents_manager, turn.request.notebook_path, turn.cells, turn.id, turn.events
             )
 
+    async def _save_if_unfollowed(self, turn: Turn) -> None:
+        """A browser-written turn that ends with no panel following it: the server writes it.
+
+        A reloading page gets `unfollowed_write_delay` seconds to reconnect (and write the
+        cells itself); after that the cells would exist only in the event log.
+        """
+        if await self._follower_within(turn, self.app.unfollowed_write_delay):
+            return
+        if not turn.cells and not notebook.has_record(turn.events):
+            return
+        path = turn.request.notebook_path
+        await notebook.append_cells(self.serverapp.contents_manager, path, turn.cells, turn.id, turn.events)
+        turn.saved_by_server = True
+        self.log.info(
+            "nbchat: no panel followed turn %s to its end; the server saved its %d cell(s) to %s",
+            turn.id,
+            len(turn.cells),
+            path,
+        )
+
+    async def _follower_within(self, turn: Turn, seconds: float) -> bool:
+        """True when a follower is connected, or connects within `seconds` (none at shutdown)."""
+        if turn.followers or self._closing.is_set():
+            return bool(turn.followers)
+        follower = asyncio.ensure_future(turn.follower())
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait({follower, closing}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closing.cancel()
+            follower.cancel()
+        return follower.done() and not follower.cancelled()
+
     def of_notebook(self, notebook_path: str) -> list[Turn]:
         """The turns of one notebook this server remembers, oldest first."""
         return [t for t in self.turns.values() if t.request.notebook_path == notebook_path]
@@ -264,10 +299,14 @@ class TurnRegistry:
             raise TurnNotFound(turn_id) from None
 
     async def cancel(self, turn_id: str) -> None:
-        """Stop generation and interrupt a running cell; the turn records `cancelled`."""
+        """Stop generation and interrupt a running cell; the turn records `cancelled`.
+
+        A turn already finishing (its answer given, now saving itself) is left to end as it is.
+        """
         turn = self.get(turn_id)
         if turn.task is not None and not turn.task.done():
-            turn.task.cancel()
+            if not turn.finishing:  # a finishing turn's work is over; it only saves itself
+                turn.task.cancel()
             await asyncio.gather(turn.task, return_exceptions=True)
 
     def _forget_old_turns(self) -> None:
@@ -279,10 +318,12 @@ class TurnRegistry:
         """Cancel running turns, close every runtime we started, release clients; never raises."""
         if self._sweeper is not None:
             self._sweeper.stop()
-        tasks = [t.task for t in self.turns.values() if t.task and not t.task.done()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        self._closing.set()
+        running = [t for t in self.turns.values() if t.task and not t.task.done()]
+        for turn in running:
+            if not turn.finishing:  # a finishing turn only saves itself now: let it
+                turn.task.cancel()  # type: ignore[union-attr]
+        await asyncio.gather(*(t.task for t in running), return_exceptions=True)
         for executor in self.executors.values():
             await executor.close()
         if self._claude is not None:

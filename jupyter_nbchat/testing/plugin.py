@@ -51,6 +51,8 @@ def jp_server_config(claude_standin, nbchat_config):
             "anthropic_base_url": claude_standin.url,
             "max_retries": 2,
             "execution_timeout": 60.0,
+            # Tests that stop following a turn need not wait the 10 s meant for a reloading page.
+            "unfollowed_write_delay": 1.0,
             **nbchat_config,
         },
     }
