@@ -107,7 +107,7 @@ class TurnRequest(ChatRequest):
     review: bool = False
     #: False: no question/answer cells; the conversation lives in metadata.nbchat.turns.
     question_answer_cells: bool = True
-    #: metadata.nbchat.turns of the notebook (only needed when question/answer cells are off).
+    #: metadata.nbchat.turns of the notebook: turns asked with question/answer cells off.
     turns: list[TurnRecord] | None = Field(default=None, max_length=10_000)
 
     @field_validator("question")

@@ -127,7 +127,8 @@ class TurnRegistry:
         files = await self.inspect_attachments(request)
         if request.cells is None:
             cells, records = await self._saved_notebook(path)
-            if request.turns is None and not request.question_answer_cells:
+            # Turns asked with question/answer cells off, whatever this request asks.
+            if request.turns is None and records:
                 request = request.model_copy(update={"turns": records})
         else:
             cells = request.cells

@@ -169,6 +169,12 @@ async def test_without_question_answer_cells_the_chat_lives_in_metadata(nbchat, 
     assert "total = 40 + 2" in history[1]["content"][0]["text"]
     assert "Cell [1] set total to 42." in history[1]["content"][0]["text"]
 
+    # The cells turned back on: the turns kept in metadata still come first.
+    claude_standin.script(claude_standin.text("Still 42."))
+    await nbchat.ask("meta.ipynb", "Recap", write="server")
+    recap = json.dumps(claude_standin.requests[4]["body"]["messages"])
+    assert recap.index("Question: Set total") < recap.index("Question: Print it") < recap.index("Question: Recap")
+
 
 def test_history_mixes_question_cells_and_metadata_records():
     """The setting toggled between turns: cell-kept and metadata-kept turns keep their order."""
