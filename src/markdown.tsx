@@ -1,5 +1,5 @@
 /**
- * Markdown rendered by JupyterLab's own renderer (sanitised, themed).
+ * Markdown and images rendered by JupyterLab's own renderers (sanitised, themed).
  */
 
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -59,4 +59,51 @@ export function MarkdownView(props: IMarkdownViewProps): JSX.Element {
     );
   }
   return <div className={className} ref={host} />;
+}
+
+/** Props of ImageView. */
+export interface IImageViewProps {
+  mime: 'image/png' | 'image/jpeg';
+  /** Base64. */
+  data: string;
+  rendermime: IRenderMimeRegistry | null;
+  /** The image's accessible name. */
+  label: string;
+}
+
+/** A cell's plot, through the registry's image renderer (an <img> without one). */
+export function ImageView(props: IImageViewProps): JSX.Element {
+  const { mime, data, rendermime, label } = props;
+  const host = useRef<HTMLDivElement>(null);
+  const canRender = !!rendermime?.preferredMimeType({ [mime]: data });
+
+  useEffect(() => {
+    const node = host.current;
+    if (!node || !rendermime || !canRender) {
+      return;
+    }
+    const renderer = rendermime.createRenderer(mime);
+    let live = true;
+    void renderer
+      .renderModel(new MimeModel({ data: { [mime]: data } }))
+      .then(() => {
+        if (live) {
+          renderer.node.querySelector('img')?.setAttribute('alt', label);
+          node.replaceChildren(renderer.node);
+        }
+      });
+    return () => {
+      live = false;
+      renderer.dispose();
+    };
+  }, [mime, data, rendermime, canRender, label]);
+
+  if (!canRender) {
+    return (
+      <div className="jp-NbChat-image">
+        <img src={`data:${mime};base64,${data}`} alt={label} />
+      </div>
+    );
+  }
+  return <div className="jp-NbChat-image" ref={host} />;
 }

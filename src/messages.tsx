@@ -8,7 +8,7 @@ import { infoIcon } from '@jupyterlab/ui-components';
 import React, { useEffect, useRef } from 'react';
 
 import { linkCellReferences } from './cellrefs';
-import { MarkdownView } from './markdown';
+import { ImageView, MarkdownView } from './markdown';
 import type { ChatItem, ICellItem, ICodeItem, IRetry } from './reducer';
 import type { ReviewChoice } from './types';
 
@@ -195,7 +195,14 @@ function Message(props: {
         />
       );
     case 'cell':
-      return <CellMessage item={item} trans={trans} onReveal={onReveal} />;
+      return (
+        <CellMessage
+          item={item}
+          trans={trans}
+          onReveal={onReveal}
+          rendermime={rendermime}
+        />
+      );
     case 'answer':
       return (
         <div className="jp-NbChat-message jp-NbChat-answer">
@@ -385,8 +392,9 @@ function CellMessage(props: {
   item: ICellItem;
   trans: TranslationBundle;
   onReveal?: (cellId: string) => void;
+  rendermime: IRenderMimeRegistry | null;
 }): JSX.Element {
-  const { item, trans, onReveal } = props;
+  const { item, trans, onReveal, rendermime } = props;
   const count =
     item.executionCount === null ? ' ' : String(item.executionCount);
   const label = item.replaced
@@ -419,6 +427,14 @@ function CellMessage(props: {
       )}
       {item.preview !== '' && (
         <pre className="jp-NbChat-outputPreview">{item.preview}</pre>
+      )}
+      {item.image && !item.replaced && (
+        <ImageView
+          mime={item.image.mime}
+          data={item.image.data}
+          rendermime={rendermime}
+          label={trans.__('Plot from cell [%1]', count)}
+        />
       )}
     </div>
   );

@@ -82,6 +82,8 @@ export interface ICellItem extends IItemBase {
   executionCount: number | null;
   /** First lines of the cell's text output ('' when it printed nothing). */
   preview: string;
+  /** The cell's first image output (a plot), shown under the preview. */
+  image?: IOutputImage | null;
   /** The cell raised an error. */
   failed: boolean;
   /** Id of the failed cell this fixed one took the place of. */
@@ -435,6 +437,7 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
             cellId,
             executionCount: executionCount(event.cell),
             preview: outputPreview(event.cell),
+            image: outputImage(event.cell),
             failed: hasError(event.cell),
             replaces,
             replaced: false
@@ -712,6 +715,7 @@ export function stateFromCells(
         cellId: cell.id ?? key,
         executionCount: executionCount(cell),
         preview: outputPreview(cell),
+        image: outputImage(cell),
         failed: hasError(cell),
         replaces: null,
         replaced: false
@@ -721,6 +725,29 @@ export function stateFromCells(
   close();
   catchUp(records.length);
   return { items, turn: null };
+}
+
+/** A bitmap output of a cell, as in its nbformat `data`. */
+export interface IOutputImage {
+  mime: 'image/png' | 'image/jpeg';
+  /** Base64, as nbformat stores it. */
+  data: string;
+}
+
+/** The first PNG or JPEG a cell displayed (SVG needs a trusted notebook: left out). */
+export function outputImage(cell: object): IOutputImage | null {
+  const outputs = (cell as { outputs?: unknown }).outputs;
+  for (const output of Array.isArray(outputs) ? outputs : []) {
+    const data = (output as { data?: Record<string, unknown> } | null)?.data;
+    for (const mime of ['image/png', 'image/jpeg'] as const) {
+      const value = data?.[mime];
+      const text = Array.isArray(value) ? value.join('') : value;
+      if (typeof text === 'string' && text !== '') {
+        return { mime, data: text.replace(/\n/g, '') };
+      }
+    }
+  }
+  return null;
 }
 
 /** Maximum lines shown in a "cell executed" item. */

@@ -1,5 +1,6 @@
 import { linkCellReferences } from '../cellrefs';
 import { cellForReference } from '../messages';
+import { outputImage } from '../reducer';
 import type { ChatItem } from '../reducer';
 
 function render(html: string): HTMLElement {
@@ -60,5 +61,29 @@ describe('cellForReference', () => {
     expect(cellForReference(items, 't1', 1)).toBe('a');
     expect(cellForReference(items, 't3', 1)).toBe('b');
     expect(cellForReference(items, 't2', 2)).toBeNull();
+  });
+});
+
+describe('outputImage', () => {
+  it('finds the first PNG or JPEG output, joining nbformat line lists', () => {
+    const cell = {
+      outputs: [
+        { output_type: 'stream', name: 'stdout', text: 'hi' },
+        {
+          output_type: 'display_data',
+          data: { 'image/svg+xml': '<svg/>', 'text/plain': 'fig' }
+        },
+        {
+          output_type: 'display_data',
+          data: { 'image/png': ['iVBORw0\n', 'KGgo=\n'], 'text/plain': 'fig' }
+        }
+      ]
+    };
+    expect(outputImage(cell)).toEqual({
+      mime: 'image/png',
+      data: 'iVBORw0KGgo='
+    });
+    expect(outputImage({ outputs: [cell.outputs[1]] })).toBeNull();
+    expect(outputImage({})).toBeNull();
   });
 });

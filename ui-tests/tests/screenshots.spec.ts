@@ -56,6 +56,12 @@ test('panel in light and dark themes', async ({ page, request }, testInfo) => {
   });
   const notebook = page.locator('.jp-NotebookPanel:visible .jp-Notebook');
   await expect(notebook.locator('.jp-OutputArea-output img')).toHaveCount(1);
+  // The plot shows in the chat too, under its cell.
+  await expect(
+    chat.locator(
+      '.jp-NbChat-cell .jp-NbChat-image img[alt="Plot from cell [1]"]'
+    )
+  ).toBeVisible();
 
   for (const [theme, name] of [
     ['JupyterLab Light', 'light'],
