@@ -4,9 +4,55 @@
 
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { MimeModel } from '@jupyterlab/rendermime';
-import React, { useEffect, useRef } from 'react';
+import React, { RefObject, useEffect, useRef } from 'react';
 
 const MARKDOWN = 'text/markdown';
+
+/**
+ * Render `data` as `mime` into the element of `host` with the registry's
+ * renderer; `finish` may adjust the rendered node before it is shown (read at
+ * render time, so a new callback does not render again).
+ *
+ * @returns Whether the registry can render it (otherwise show a fallback).
+ */
+function useRendered(
+  host: RefObject<HTMLDivElement>,
+  rendermime: IRenderMimeRegistry | null,
+  mime: string,
+  data: string,
+  finish?: (node: HTMLElement) => void
+): boolean {
+  const finishRef = useRef(finish);
+  finishRef.current = finish;
+  const canRender = !!rendermime?.preferredMimeType({ [mime]: data });
+
+  useEffect(() => {
+    const node = host.current;
+    if (!node || !rendermime || !canRender) {
+      return;
+    }
+    const renderer = rendermime.createRenderer(mime);
+    let live = true;
+    renderer
+      .renderModel(new MimeModel({ data: { [mime]: data } }))
+      .then(() => {
+        if (live) {
+          finishRef.current?.(renderer.node);
+          node.replaceChildren(renderer.node);
+        }
+      })
+      .catch(() => {
+        if (live && mime === MARKDOWN) {
+          node.textContent = data;
+        }
+      });
+    return () => {
+      live = false;
+      renderer.dispose();
+    };
+  }, [host, rendermime, canRender, mime, data]);
+  return canRender;
+}
 
 /** Props of MarkdownView. */
 export interface IMarkdownViewProps {
@@ -22,37 +68,7 @@ export interface IMarkdownViewProps {
 export function MarkdownView(props: IMarkdownViewProps): JSX.Element {
   const { text, rendermime, className, decorate } = props;
   const host = useRef<HTMLDivElement>(null);
-  // The latest callback, without re-rendering the markdown when it changes.
-  const decorateRef = useRef(decorate);
-  decorateRef.current = decorate;
-  const canRender = !!rendermime?.preferredMimeType({ [MARKDOWN]: text });
-
-  useEffect(() => {
-    const node = host.current;
-    if (!node || !rendermime || !canRender) {
-      return;
-    }
-    const renderer = rendermime.createRenderer(MARKDOWN);
-    let live = true;
-    renderer
-      .renderModel(new MimeModel({ data: { [MARKDOWN]: text } }))
-      .then(() => {
-        if (live) {
-          decorateRef.current?.(renderer.node);
-          node.replaceChildren(renderer.node);
-        }
-      })
-      .catch(() => {
-        if (live) {
-          node.textContent = text;
-        }
-      });
-    return () => {
-      live = false;
-      renderer.dispose();
-    };
-  }, [text, rendermime, canRender]);
-
+  const canRender = useRendered(host, rendermime, MARKDOWN, text, decorate);
   if (!canRender) {
     return (
       <div className={`${className ?? ''} jp-NbChat-plainText`}>{text}</div>
@@ -75,29 +91,9 @@ export interface IImageViewProps {
 export function ImageView(props: IImageViewProps): JSX.Element {
   const { mime, data, rendermime, label } = props;
   const host = useRef<HTMLDivElement>(null);
-  const canRender = !!rendermime?.preferredMimeType({ [mime]: data });
-
-  useEffect(() => {
-    const node = host.current;
-    if (!node || !rendermime || !canRender) {
-      return;
-    }
-    const renderer = rendermime.createRenderer(mime);
-    let live = true;
-    void renderer
-      .renderModel(new MimeModel({ data: { [mime]: data } }))
-      .then(() => {
-        if (live) {
-          renderer.node.querySelector('img')?.setAttribute('alt', label);
-          node.replaceChildren(renderer.node);
-        }
-      });
-    return () => {
-      live = false;
-      renderer.dispose();
-    };
-  }, [mime, data, rendermime, canRender, label]);
-
+  const canRender = useRendered(host, rendermime, mime, data, node =>
+    node.querySelector('img')?.setAttribute('alt', label)
+  );
   if (!canRender) {
     return (
       <div className="jp-NbChat-image">

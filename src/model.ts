@@ -566,13 +566,7 @@ export class ChatModel implements IDisposable {
     try {
       await this._writer.save(this._turnPath);
     } catch (reason) {
-      this._setState(
-        addError(
-          this._state,
-          'notebook',
-          this._messages.saveFailed.replace('{error}', errorMessage(reason))
-        )
-      );
+      this._reportSaveFailure(reason);
     }
   }
 
@@ -667,19 +661,23 @@ export class ChatModel implements IDisposable {
     void this._endTurn(status, savedByServer ? 'partly' : null);
   }
 
+  private _reportSaveFailure(reason: unknown): void {
+    this._setState(
+      addError(
+        this._state,
+        'notebook',
+        this._messages.saveFailed.replace('{error}', errorMessage(reason))
+      )
+    );
+  }
+
   /** The server saved a turn into the file at `path`: settle with it. */
   private async _syncFromDisk(path: string, complete: boolean): Promise<void> {
     let result;
     try {
       result = await this._writer.syncFromDisk?.(path, complete);
     } catch (reason) {
-      this._setState(
-        addError(
-          this._state,
-          'notebook',
-          this._messages.saveFailed.replace('{error}', errorMessage(reason))
-        )
-      );
+      this._reportSaveFailure(reason);
       return;
     }
     if (this._isDisposed) {

@@ -8,6 +8,7 @@ import {
   ask,
   newNotebookWithChat,
   resetStandin,
+  runCode,
   say,
   script,
   turnDone
@@ -15,6 +16,9 @@ import {
 
 /** The E2B stand-in started by playwright.config.js. */
 const E2B_STANDIN = 'http://127.0.0.1:8776';
+
+/** One cell, then the answer. */
+const SIX_BY_SEVEN = [runCode('print(6 * 7)'), say('It printed 42.')];
 
 test.beforeEach(async ({ request }) => {
   await resetStandin(request);
@@ -60,18 +64,7 @@ test('E2B unavailable: the error says what to do, Retry works once it is back', 
   page,
   request
 }) => {
-  await script(request, [
-    {
-      content: [
-        {
-          type: 'tool_use',
-          name: 'run_code',
-          input: { code: 'print(6 * 7)' }
-        }
-      ]
-    },
-    say('It printed 42.')
-  ]);
+  await script(request, SIX_BY_SEVEN);
   const faults = await request.post(`${E2B_STANDIN}/_standin/faults`, {
     data: { create_status: 500 }
   });
@@ -92,18 +85,7 @@ test('E2B unavailable: the error says what to do, Retry works once it is back', 
     data: { create_status: null }
   });
   await resetStandin(request);
-  await script(request, [
-    {
-      content: [
-        {
-          type: 'tool_use',
-          name: 'run_code',
-          input: { code: 'print(6 * 7)' }
-        }
-      ]
-    },
-    say('It printed 42.')
-  ]);
+  await script(request, SIX_BY_SEVEN);
   await error.getByRole('button', { name: 'Retry' }).click();
   await expect(chat.locator('.jp-NbChat-answer')).toContainText(
     'It printed 42.',
