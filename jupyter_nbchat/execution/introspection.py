@@ -10,6 +10,8 @@ import json
 import logging
 from typing import Any
 
+from ..datafiles.text import MAX_NAME_CHARS, quote
+
 log = logging.getLogger(__name__)
 
 _VARIABLES = r"""
@@ -119,12 +121,15 @@ def describe_variables(variables: list[dict[str, Any]]) -> str:
     """Variables as prompt lines; names are data, so each is quoted."""
     lines = []
     for v in variables:
-        line = f"- {json.dumps(v['name'])}: {v['type']}"
+        # A type's name is the person's code too (any class): cut, and no line breaks.
+        kind = " ".join(str(v["type"])[:MAX_NAME_CHARS].split())
+        line = f"- {quote(v['name'])}: {kind}"
         if v.get("shape"):
             line += f", shape {tuple(v['shape'])}"
         if "columns" in v:
             more = v.get("column_count", 0) - len(v["columns"])
-            line += f", columns {json.dumps(v['columns'])}" + (f" (+{more} more)" if more > 0 else "")
+            columns = ", ".join(quote(c) for c in v["columns"])
+            line += f", columns [{columns}]" + (f" (+{more} more)" if more > 0 else "")
         elif "length" in v:
             line += f", length {v['length']}"
         lines.append(line)
