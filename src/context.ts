@@ -35,6 +35,7 @@ import type {
   IChangedFile,
   IInspectRequest,
   IInspectResult,
+  IStatus,
   ITurnRecord,
   ITurnRequest,
   IVariable,
@@ -122,6 +123,20 @@ export interface IChatDefaults {
   contextLevel: ContextLevel;
   /** Where code runs; undefined: the server's default. */
   executor?: Executor;
+}
+
+/**
+ * `defaults` without an E2B default on a server that has no E2B key: such a
+ * chat runs where the server says rather than failing every turn.
+ */
+export function usableDefaults(
+  defaults: IChatDefaults,
+  status: Pick<IStatus, 'e2b_available'> | null
+): IChatDefaults {
+  if (defaults.executor === 'e2b' && status && !status.e2b_available) {
+    return { ...defaults, executor: undefined };
+  }
+  return defaults;
 }
 
 /** Construction options of ChatContext. */

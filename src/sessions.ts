@@ -8,8 +8,13 @@ import type { Contents, ServerConnection } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ChatContext, IChatContextMessages, IChatDefaults } from './context';
-import { folderOf } from './datafiles';
+import {
+  ChatContext,
+  IChatContextMessages,
+  IChatDefaults,
+  usableDefaults
+} from './context';
+import { DEFAULT_CONTEXT_LEVEL, folderOf } from './datafiles';
 import {
   ChatModel,
   IChatModelMessages,
@@ -81,7 +86,7 @@ export class NotebookChats implements IDisposable {
     const store = notebookMetadataStore(notebook);
     const context = new ChatContext({
       store,
-      defaults: this._options.chatDefaults,
+      defaults: () => this._defaults(),
       notebookPath: () => notebook.context.path,
       serverSettings,
       messages: this._options.contextMessages
@@ -135,6 +140,15 @@ export class NotebookChats implements IDisposable {
       this._follow();
     });
     return chat;
+  }
+
+  /** The settings' defaults, as this server can honour them. */
+  private _defaults(): IChatDefaults {
+    const server = this._options.panel.server;
+    return usableDefaults(
+      this._options.chatDefaults?.() ?? { contextLevel: DEFAULT_CONTEXT_LEVEL },
+      server.kind === 'ready' ? server.status : null
+    );
   }
 
   /** The settings changed: chats that have not chosen follow them. */

@@ -5,7 +5,12 @@
 
 import { ServerConnection } from '@jupyterlab/services';
 
-import { ChatContext, IChatDefaults, MemoryMetadataStore } from '../context';
+import {
+  ChatContext,
+  IChatDefaults,
+  MemoryMetadataStore,
+  usableDefaults
+} from '../context';
 import {
   readChatMetadata,
   upsertTurnRecord,
@@ -168,6 +173,16 @@ describe('settings defaults', () => {
     expect(chosen.requestFields()).toEqual(
       expect.objectContaining({ context_level: 'headers', executor: 'kernel' })
     );
+  });
+
+  it('an E2B default needs a server with an E2B key', () => {
+    const e2b: IChatDefaults = { contextLevel: 'headers', executor: 'e2b' };
+    expect(usableDefaults(e2b, { e2b_available: true }).executor).toBe('e2b');
+    expect(usableDefaults(e2b, { e2b_available: false }).executor).toBe(
+      undefined
+    );
+    // Status not known yet: keep the person's choice.
+    expect(usableDefaults(e2b, null).executor).toBe('e2b');
   });
 
   it('the model sends question_answer_cells false with the records', async () => {
