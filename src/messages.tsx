@@ -76,16 +76,8 @@ export function MessageList(props: IMessageListProps): JSX.Element {
   // Read at click time: the cells may change after an answer rendered.
   const itemsRef = useRef(items);
   itemsRef.current = items;
-  const reveal = onReveal
-    ? (turnId: string | null, count: number) => {
-        const cellId = cellForReference(itemsRef.current, turnId, count);
-        if (cellId) {
-          onReveal(cellId);
-        }
-      }
-    : undefined;
-  const canReveal = (turnId: string | null, count: number) =>
-    cellForReference(itemsRef.current, turnId, count) !== null;
+  const findCell = (turnId: string | null, count: number) =>
+    cellForReference(itemsRef.current, turnId, count);
   const pinned = useRef(true);
 
   const inner = useRef<HTMLDivElement>(null);
@@ -148,8 +140,7 @@ export function MessageList(props: IMessageListProps): JSX.Element {
             onRetry={onRetry}
             review={review}
             onReveal={onReveal}
-            reveal={reveal}
-            canReveal={canReveal}
+            findCell={findCell}
             highlight={highlight}
           />
         ))}
@@ -166,12 +157,12 @@ function Message(props: {
   onRetry?: (retry: IRetry) => void;
   review?: IReviewHandlers;
   onReveal?: (cellId: string) => void;
-  reveal?: (turnId: string | null, count: number) => void;
-  canReveal: (turnId: string | null, count: number) => boolean;
+  /** The cell an answer of `turnId` means by "Cell [count]", if any. */
+  findCell: (turnId: string | null, count: number) => string | null;
   highlight: CodeHighlighter | null;
 }): JSX.Element {
   const { item, trans, rendermime, canRetry, onRetry, review } = props;
-  const { onReveal, reveal, canReveal } = props;
+  const { onReveal, findCell } = props;
   switch (item.kind) {
     case 'question':
       return (
@@ -211,12 +202,17 @@ function Message(props: {
             text={item.text}
             rendermime={rendermime}
             decorate={
-              reveal &&
+              onReveal &&
               (node => {
                 linkCellReferences(
                   node,
-                  count => canReveal(item.turnId, count),
-                  count => reveal(item.turnId, count),
+                  count => findCell(item.turnId, count) !== null,
+                  count => {
+                    const cellId = findCell(item.turnId, count);
+                    if (cellId) {
+                      onReveal(cellId);
+                    }
+                  },
                   count => trans.__('Show cell [%1] in the notebook', count)
                 );
               })

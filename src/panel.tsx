@@ -69,15 +69,17 @@ export interface IChatPanelOptions {
 export class ChatPanel extends ReactWidget {
   constructor(options: IChatPanelOptions) {
     super();
-    this._trans = options.trans;
-    this._rendermime = options.rendermime;
-    this._highlight = options.highlight ?? null;
-    this._commands = options.commands ?? null;
-    this._baseUrl = options.serverSettings?.baseUrl ?? '/';
+    this._services = {
+      trans: options.trans,
+      rendermime: options.rendermime,
+      highlight: options.highlight ?? null,
+      commands: options.commands ?? null,
+      baseUrl: options.serverSettings?.baseUrl ?? '/'
+    };
     this.id = PANEL_ID;
     this.addClass('jp-NbChat-panel');
     this.title.icon = chatIcon;
-    this.title.caption = this._trans.__('Notebook Chat');
+    this.title.caption = options.trans.__('Notebook Chat');
   }
 
   /** Emitted when the notebook or the server state changes. */
@@ -180,16 +182,7 @@ export class ChatPanel extends ReactWidget {
   }
 
   protected render(): JSX.Element {
-    return (
-      <PanelView
-        panel={this}
-        trans={this._trans}
-        rendermime={this._rendermime}
-        highlight={this._highlight}
-        commands={this._commands}
-        baseUrl={this._baseUrl}
-      />
-    );
+    return <PanelView panel={this} services={this._services} />;
   }
 
   private _onNativeDragOver(event: DragEvent): void {
@@ -263,11 +256,7 @@ export class ChatPanel extends ReactWidget {
     }
   }
 
-  private readonly _trans: TranslationBundle;
-  private readonly _rendermime: IRenderMimeRegistry | null;
-  private readonly _highlight: CodeHighlighter | null;
-  private readonly _commands: CommandRegistry | null;
-  private readonly _baseUrl: string;
+  private readonly _services: IViewServices;
   private readonly _changed = new Signal<this, void>(this);
   private _notebook: IPanelNotebook | null = null;
   private _server: ServerState = { kind: 'loading' };
@@ -286,15 +275,22 @@ const DROP_EVENTS = [
   'lm-drop'
 ];
 
-function PanelView(props: {
-  panel: ChatPanel;
+/** What the panel's views render with, fixed for the panel's life. */
+interface IViewServices {
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
   highlight: CodeHighlighter | null;
   commands: CommandRegistry | null;
+  /** The server's base URL (download links). */
   baseUrl: string;
+}
+
+function PanelView(props: {
+  panel: ChatPanel;
+  services: IViewServices;
 }): JSX.Element {
-  const { panel, trans, rendermime, highlight, commands, baseUrl } = props;
+  const { panel, services } = props;
+  const { trans, commands } = services;
   useSignalRefresh(panel.changed);
   const notebook = panel.notebook;
   const server = panel.server;
@@ -350,11 +346,7 @@ function PanelView(props: {
           key={notebook.key}
           notebook={notebook}
           server={server}
-          trans={trans}
-          rendermime={rendermime}
-          highlight={highlight}
-          commands={commands}
-          baseUrl={baseUrl}
+          services={services}
         />
       ) : (
         <div className="jp-NbChat-empty">
@@ -440,14 +432,10 @@ function Hint(props: {
 function Conversation(props: {
   notebook: IPanelNotebook;
   server: ServerState;
-  trans: TranslationBundle;
-  rendermime: IRenderMimeRegistry | null;
-  highlight: CodeHighlighter | null;
-  commands: CommandRegistry | null;
-  baseUrl: string;
+  services: IViewServices;
 }): JSX.Element {
-  const { notebook, server, trans, rendermime, highlight, commands, baseUrl } =
-    props;
+  const { notebook, server } = props;
+  const { trans, rendermime, highlight, commands, baseUrl } = props.services;
   const model = notebook.model;
   const context = notebook.context;
   useSignalRefresh(model.stateChanged);
