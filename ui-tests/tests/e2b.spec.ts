@@ -10,7 +10,9 @@ import {
   ask,
   attachThroughChooser,
   chip,
+  expectOneCreatedFile,
   newNotebookWithChat,
+  nextTurnRequest,
   resetStandin,
   runCode,
   savedNotebook,
@@ -59,11 +61,9 @@ test('E2B: the attached CSV is read in the sandbox, which the notebook remembers
     timeout: 30_000
   });
 
-  const turn = page.waitForRequest(
-    r => /\/nbchat\/turns(\?|$)/.test(r.url()) && r.method() === 'POST'
-  );
+  const turn = nextTurnRequest(page);
   await ask(chat, 'How many shoes per gender?');
-  expect((await turn).postDataJSON()).toEqual(
+  expect(await turn).toEqual(
     expect.objectContaining({
       executor: 'e2b',
       attachments: [`${tmpPath}/shoes.csv`],
@@ -142,13 +142,7 @@ test('E2B: a file a sandbox cell writes is listed and copied to the workspace', 
   );
   await turnDone(chat);
 
-  const files = chat.locator('.jp-NbChat-files');
-  await expect(files.locator('summary')).toHaveText('Files created (1)');
-  const link = files.getByRole('link', { name: /out\/summary\.txt/ });
-  await expect(link).toHaveAttribute(
-    'href',
-    new RegExp(`/files/${tmpPath}/out/summary\\.txt\\?download=1$`)
-  );
+  await expectOneCreatedFile(chat, tmpPath, 'out/summary.txt');
 
   // The sandbox's file was copied next to the notebook.
   const copied = await request.get(

@@ -102,6 +102,49 @@ export async function savedNotebook(
   return (await answer.json()).content;
 }
 
+/** The sources of a notebook's cells as saved on the server. */
+export async function savedSources(
+  request: APIRequestContext,
+  notebookPath: string
+): Promise<string[]> {
+  const saved = await savedNotebook(request, notebookPath);
+  return (saved.cells ?? []).map((c: any) =>
+    Array.isArray(c.source) ? c.source.join('') : c.source
+  );
+}
+
+/** The body of the next `POST nbchat/turns` the page sends (call before asking). */
+export async function nextTurnRequest(page: Page): Promise<any> {
+  const request = await page.waitForRequest(
+    r => /\/nbchat\/turns(\?|$)/.test(r.url()) && r.method() === 'POST'
+  );
+  return request.postDataJSON();
+}
+
+/**
+ * The chat lists one created file, `name` (relative to the notebook's
+ * `folder`), with a download link through the server's /files route.
+ */
+export async function expectOneCreatedFile(
+  chat: Locator,
+  folder: string,
+  name: string
+): Promise<void> {
+  const files = chat.locator('.jp-NbChat-files');
+  await expect(files.locator('summary')).toHaveText('Files created (1)');
+  const link = files.getByRole('link', {
+    name: new RegExp(escapeRegExp(name))
+  });
+  await expect(link).toHaveAttribute(
+    'href',
+    new RegExp(`/files/${escapeRegExp(`${folder}/${name}`)}\\?download=1$`)
+  );
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** Open the chat sidebar; returns its locator. */
 export async function openChat(page: Page): Promise<Locator> {
   await page.evaluate(async () => {

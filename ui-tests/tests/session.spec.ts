@@ -8,6 +8,7 @@ import { expect, test } from '@jupyterlab/galata';
 import {
   ask,
   chip,
+  expectOneCreatedFile,
   newNotebookWithChat,
   openChat,
   putFixture,
@@ -49,13 +50,7 @@ test('variables and created files after a turn', async ({
   await turnDone(chat);
 
   // Files created: a download link through the contents API.
-  const files = chat.locator('.jp-NbChat-files');
-  await expect(files.locator('summary')).toHaveText('Files created (1)');
-  const link = files.getByRole('link', { name: /per_gender\.csv/ });
-  await expect(link).toHaveAttribute(
-    'href',
-    new RegExp(`/files/${tmpPath}/per_gender\\.csv\\?download=1$`)
-  );
+  await expectOneCreatedFile(chat, tmpPath, 'per_gender.csv');
   const download = await request.get(
     `/files/${tmpPath}/per_gender.csv?download=1`
   );

@@ -9,6 +9,7 @@ import {
   attachThroughChooser,
   chip,
   newNotebookWithChat,
+  nextTurnRequest,
   resetStandin,
   say,
   script,
@@ -43,11 +44,9 @@ test('a new chat takes its executor and context level from the settings', async 
   });
   await expect(chat.getByLabel('What Claude sees')).toHaveValue('schema');
 
-  const posted = page.waitForRequest(
-    r => /\/nbchat\/turns(\?|$)/.test(r.url()) && r.method() === 'POST'
-  );
+  const posted = nextTurnRequest(page);
   await ask(chat, 'What columns are there?');
-  expect((await posted).postDataJSON()).toEqual(
+  expect(await posted).toEqual(
     expect.objectContaining({ executor: 'e2b', context_level: 'schema' })
   );
   await turnDone(chat);
@@ -56,11 +55,9 @@ test('a new chat takes its executor and context level from the settings', async 
   await chat.getByLabel('Runs in').selectOption('kernel');
   await chat.getByLabel('What Claude sees').selectOption('headers');
   await script(request, [say('Noted again.')]);
-  const again = page.waitForRequest(
-    r => /\/nbchat\/turns(\?|$)/.test(r.url()) && r.method() === 'POST'
-  );
+  const again = nextTurnRequest(page);
   await ask(chat, 'And now?');
-  expect((await again).postDataJSON()).toEqual(
+  expect(await again).toEqual(
     expect.objectContaining({ executor: 'kernel', context_level: 'headers' })
   );
   await turnDone(chat);

@@ -5,6 +5,8 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 
+import { savedSources } from './helpers';
+
 const STANDIN = 'http://127.0.0.1:8775';
 const QUESTION = 'What is six times seven?';
 const CODE = 'x = 6 * 7\nprint(f"x is {x}")';
@@ -69,17 +71,8 @@ test('a question becomes a run code cell and an answer', async ({
   // …and the panel saved it once the turn finished.
   await expect
     .poll(
-      async () => {
-        const response = await request.get(
-          `/api/contents/${tmpPath}/${name}?content=1`
-        );
-        const model = await response.json();
-        return (model.content?.cells ?? [])
-          .map((c: any) =>
-            Array.isArray(c.source) ? c.source.join('') : c.source
-          )
-          .join('\n');
-      },
+      async () =>
+        (await savedSources(request, `${tmpPath}/${name}`)).join('\n'),
       { timeout: 15_000 }
     )
     .toContain('x = 6 * 7');
@@ -293,18 +286,9 @@ test('code streams in while the person types in the notebook; both are kept', as
 
   // Saved at the end of the turn, the person's cell included.
   await expect
-    .poll(
-      async () => {
-        const response = await request.get(
-          `/api/contents/${tmpPath}/${name}?content=1`
-        );
-        const cells = (await response.json()).content?.cells ?? [];
-        return cells.map((c: any) =>
-          Array.isArray(c.source) ? c.source.join('') : c.source
-        );
-      },
-      { timeout: 15_000 }
-    )
+    .poll(() => savedSources(request, `${tmpPath}/${name}`), {
+      timeout: 15_000
+    })
     .toEqual(
       expect.arrayContaining([
         'mine = "typed during the turn"',
