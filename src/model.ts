@@ -303,10 +303,13 @@ export class ChatModel implements IDisposable {
     if (
       latest?.saved_by_server &&
       latest.status !== 'running' &&
+      latest.turn_id !== this._settledTurn &&
       !this.busy &&
       !this._isDisposed
     ) {
-      // It ended while no page followed it: the file has its cells.
+      // It ended while no page followed it: the file has its cells. Once
+      // per turn: switching back to the notebook must not say it again.
+      this._settledTurn = latest.turn_id;
       await this._syncFromDisk(path, false);
       return false;
     }
@@ -742,6 +745,8 @@ export class ChatModel implements IDisposable {
   private _turnPath = '';
   private _inserted = 0;
   private _reportedClosed = false;
+  /** The last server-saved turn this chat settled with the file. */
+  private _settledTurn = '';
 }
 
 /** The last turn of the notebook at `path` the server remembers, if any. */

@@ -727,6 +727,9 @@ describe('turns the server saved (no page followed them)', () => {
     expect(writer.syncs).toEqual([false]);
     expect(loaded).toBe(1);
     expect(FakeSocket.instances).toHaveLength(0);
+    // Coming back to the notebook settles nothing twice.
+    await model.resume();
+    expect(writer.syncs).toEqual([false]);
 
     // A turn a page followed to its end is left alone.
     const followed = setup(
