@@ -22,19 +22,19 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { addIcon, downloadIcon, folderIcon } from '@jupyterlab/ui-components';
 
-import type { IChatDefaults } from './context';
+import type { IChatDefaults } from './attachments/context';
 import {
   DEFAULT_CONTEXT_LEVEL,
   folderOf,
   isContextLevel,
   isDataFile
-} from './datafiles';
-import { attachIcon, chatIcon } from './icons';
-import { asReviewMode, errorMessage, ITurnSettings } from './model';
-import { NotebookWriter } from './notebook';
-import { ChatPanel } from './panel';
-import { requestAPI } from './request';
-import { NotebookChats } from './sessions';
+} from './attachments/datafiles';
+import { attachIcon, chatIcon } from './components/icons';
+import { asReviewMode, errorMessage, ITurnSettings } from './chat/model';
+import { NotebookWriter } from './notebook/writer';
+import { ChatPanel } from './components/panel';
+import { requestAPI } from './api/client';
+import { NotebookChats } from './chat/registry';
 import {
   CommandIDs,
   INbChatPanel,
@@ -42,7 +42,7 @@ import {
   PluginIDs,
   TRANSLATION_DOMAIN
 } from './tokens';
-import type { IStatus } from './types';
+import type { IStatus } from './api/types';
 
 /** Resolves at the next animation frame. */
 function nextFrame(): Promise<void> {

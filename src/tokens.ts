@@ -4,8 +4,8 @@
 
 import { Token } from '@lumino/coreutils';
 
-import type { ChatPanel } from './panel';
-import type { NotebookChats } from './sessions';
+import type { ChatPanel } from './components/panel';
+import type { NotebookChats } from './chat/registry';
 
 /** Plugin ids with the description each plugin registers. */
 export namespace PluginIDs {

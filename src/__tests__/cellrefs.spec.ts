@@ -1,7 +1,7 @@
-import { linkCellReferences } from '../cellrefs';
-import { cellForReference } from '../messages';
-import { outputImage } from '../reducer';
-import type { ChatItem } from '../reducer';
+import { linkCellReferences } from '../components/cellrefs';
+import { cellForReference } from '../components/messages';
+import { outputImage } from '../chat/reducer';
+import type { ChatItem } from '../chat/reducer';
 
 function render(html: string): HTMLElement {
   const root = document.createElement('div');

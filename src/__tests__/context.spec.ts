@@ -1,6 +1,6 @@
-import { ChatContext, MemoryMetadataStore } from '../context';
-import { NbChatRequestError } from '../request';
-import type { IFileSummary, IInspectRequest, TurnEvent } from '../types';
+import { ChatContext, MemoryMetadataStore } from '../attachments/context';
+import { NbChatRequestError } from '../api/client';
+import type { IFileSummary, IInspectRequest, TurnEvent } from '../api/types';
 import { TURN } from './fixtures';
 
 function summary(path: string, rows = 3): IFileSummary {

@@ -11,7 +11,7 @@ import {
   isDataFile,
   tableShapeLabel,
   uploadUrl
-} from '../datafiles';
+} from '../attachments/datafiles';
 
 const trans = nullTranslator.load('jupyter_nbchat');
 

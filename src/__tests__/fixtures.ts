@@ -3,7 +3,7 @@
  * times seven?" answered with one code cell.
  */
 
-import type { TurnCell, TurnEvent } from '../types';
+import type { TurnCell, TurnEvent } from '../api/types';
 
 export const TURN = '0123456789abcdef0123456789abcdef';
 export const PATH = 'analysis.ipynb';

@@ -7,8 +7,8 @@ import {
   tokensIn,
   turnTotals,
   writeChatMetadata
-} from '../metadata';
-import type { IFileSummary } from '../types';
+} from '../notebook/metadata';
+import type { IFileSummary } from '../api/types';
 
 function summary(path: string, rows = 3): IFileSummary {
   return {

@@ -1,13 +1,13 @@
 import { ServerConnection } from '@jupyterlab/services';
 
-import { ChatModel, ITurnSettings, reviewFor } from '../model';
+import { ChatModel, ITurnSettings, reviewFor } from '../chat/model';
 import type {
   AppendResult,
   INotebookWriter,
   RemoveResult,
   SyncResult
-} from '../notebook';
-import type { INotebookCell, TurnCell, TurnEvent } from '../types';
+} from '../notebook/writer';
+import type { INotebookCell, TurnCell, TurnEvent } from '../api/types';
 import { cell, events, PATH, TURN } from './fixtures';
 
 /** A WebSocket the test drives by hand. */

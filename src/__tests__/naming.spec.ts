@@ -4,7 +4,7 @@ import {
   MAX_SLUG_LENGTH,
   slugFromQuestion,
   uniqueNotebookName
-} from '../naming';
+} from '../notebook/naming';
 
 describe('slugFromQuestion', () => {
   it('makes a short lower-case slug', () => {

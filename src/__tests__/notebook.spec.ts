@@ -1,7 +1,7 @@
 import { INotebookTracker, NotebookModel } from '@jupyterlab/notebook';
 
-import { isBlankNotebook, NotebookWriter } from '../notebook';
-import type { TurnCell } from '../types';
+import { isBlankNotebook, NotebookWriter } from '../notebook/writer';
+import type { TurnCell } from '../api/types';
 
 describe('isBlankNotebook', () => {
   it('is true for a new notebook’s lone empty cell', () => {

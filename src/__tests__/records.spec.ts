@@ -10,15 +10,15 @@ import {
   IChatDefaults,
   MemoryMetadataStore,
   usableDefaults
-} from '../context';
+} from '../attachments/context';
 import {
   readChatMetadata,
   upsertTurnRecord,
   writeChatMetadata
-} from '../metadata';
-import { ChatModel } from '../model';
-import { stateFromCells } from '../reducer';
-import type { TurnEvent } from '../types';
+} from '../notebook/metadata';
+import { ChatModel } from '../chat/model';
+import { stateFromCells } from '../chat/reducer';
+import type { TurnEvent } from '../api/types';
 import { cell, PATH, TURN } from './fixtures';
 
 function context(initial?: unknown, defaults?: () => IChatDefaults) {

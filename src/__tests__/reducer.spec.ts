@@ -14,8 +14,8 @@ import {
   stateFromCells,
   runningOrdinal,
   statusText
-} from '../reducer';
-import type { TurnEvent } from '../types';
+} from '../chat/reducer';
+import type { TurnEvent } from '../api/types';
 import { cell, events, TURN } from './fixtures';
 
 const trans = nullTranslator.load('jupyter_nbchat');

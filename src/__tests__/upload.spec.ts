@@ -1,4 +1,4 @@
-import { authHeaders, xsrfCookie } from '../upload';
+import { authHeaders, xsrfCookie } from '../attachments/upload';
 
 describe('upload authentication', () => {
   it('reads the last _xsrf cookie, as ServerConnection does', () => {

@@ -19,14 +19,17 @@
  * writing drops what is unset. Pure functions only.
  */
 
-import { DEFAULT_CONTEXT_LEVEL, isContextLevel } from './datafiles';
+import {
+  DEFAULT_CONTEXT_LEVEL,
+  isContextLevel
+} from '../attachments/datafiles';
 import type {
   ContextLevel,
   Executor,
   IFileSummary,
   ITurnRecord,
   IUsageEvent
-} from './types';
+} from '../api/types';
 
 /** The key under the notebook's metadata. */
 export const METADATA_KEY = 'nbchat';

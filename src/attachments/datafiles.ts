@@ -6,8 +6,8 @@
 import { PathExt, URLExt } from '@jupyterlab/coreutils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import { API_NAMESPACE } from './request';
-import type { ContextLevel, IFileSummary, ITableSummary } from './types';
+import { API_NAMESPACE } from '../api/client';
+import type { ContextLevel, IFileSummary, ITableSummary } from '../api/types';
 
 /** Extensions (lower case, with the dot) "Analyse in chat" offers to open. */
 export const DATA_EXTENSIONS: readonly string[] = [

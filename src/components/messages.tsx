@@ -9,8 +9,8 @@ import React, { useEffect, useRef } from 'react';
 
 import { linkCellReferences } from './cellrefs';
 import { ImageView, MarkdownView } from './markdown';
-import type { ChatItem, ICellItem, ICodeItem, IRetry } from './reducer';
-import type { ReviewChoice } from './types';
+import type { ChatItem, ICellItem, ICodeItem, IRetry } from '../chat/reducer';
+import type { ReviewChoice } from '../api/types';
 
 /** Writes `code` into `el` with syntax highlighting (Python). */
 export type CodeHighlighter = (code: string, el: HTMLElement) => Promise<void>;

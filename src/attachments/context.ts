@@ -27,8 +27,8 @@ import {
   turnTotals,
   upsertTurnRecord,
   writeChatMetadata
-} from './metadata';
-import { NbChatRequestError, requestAPI } from './request';
+} from '../notebook/metadata';
+import { NbChatRequestError, requestAPI } from '../api/client';
 import type {
   ContextLevel,
   Executor,
@@ -42,7 +42,7 @@ import type {
   IVariables,
   IWarmRequest,
   TurnEvent
-} from './types';
+} from '../api/types';
 import { uploadFile } from './upload';
 
 /** The chat's own fields of each TurnRequest and WarmRequest. */

@@ -19,7 +19,7 @@ import type {
   IUsageEvent,
   ServerPhase,
   TurnEvent
-} from './types';
+} from '../api/types';
 
 /** What a Retry re-sends: the question and the chat fields it went with. */
 export interface IRetry {

@@ -8,7 +8,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { INotebookWriter } from './notebook';
+import type { INotebookWriter } from '../notebook/writer';
 import {
   addError,
   addNotice,
@@ -23,7 +23,7 @@ import {
   resumeTurn,
   startTurn
 } from './reducer';
-import { API_NAMESPACE, NbChatRequestError, requestAPI } from './request';
+import { API_NAMESPACE, NbChatRequestError, requestAPI } from '../api/client';
 import type {
   Executor,
   FinishedStatus,
@@ -36,7 +36,7 @@ import type {
   ITurnRequest,
   ReviewChoice,
   TurnEvent
-} from './types';
+} from '../api/types';
 
 /** Messages the model itself shows (translated by the caller). */
 export interface IChatModelMessages {

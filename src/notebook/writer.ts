@@ -8,9 +8,9 @@
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import type { Contents } from '@jupyterlab/services';
 
-import type { IMetadataStore } from './context';
+import type { IMetadataStore } from '../attachments/context';
 import { METADATA_KEY } from './metadata';
-import type { INotebookCell, TurnCell } from './types';
+import type { INotebookCell, TurnCell } from '../api/types';
 
 /** What happened to a cell handed to `appendCell`. */
 export type AppendResult = 'inserted' | 'replaced' | 'duplicate' | 'not-open';

@@ -13,8 +13,8 @@ import {
   IChatContextMessages,
   IChatDefaults,
   usableDefaults
-} from './context';
-import { DEFAULT_CONTEXT_LEVEL, folderOf } from './datafiles';
+} from '../attachments/context';
+import { DEFAULT_CONTEXT_LEVEL, folderOf } from '../attachments/datafiles';
 import {
   ChatModel,
   IChatModelMessages,
@@ -26,10 +26,10 @@ import {
   isUntitledNotebook,
   slugFromQuestion,
   uniqueNotebookName
-} from './naming';
-import { readChatMetadata } from './metadata';
-import { INotebookWriter, notebookMetadataStore } from './notebook';
-import type { ChatPanel } from './panel';
+} from '../notebook/naming';
+import { readChatMetadata } from '../notebook/metadata';
+import { INotebookWriter, notebookMetadataStore } from '../notebook/writer';
+import type { ChatPanel } from '../components/panel';
 import { stateFromCells } from './reducer';
 
 /** Construction options of NotebookChats. */

@@ -15,7 +15,7 @@ import {
 } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
 
-import type { ChatContext, IChatContextState } from './context';
+import type { ChatContext, IChatContextState } from '../attachments/context';
 import {
   chipDetail,
   CONTEXT_LEVELS,
@@ -23,10 +23,10 @@ import {
   formatBytes,
   isContextLevel,
   tableShapeLabel
-} from './datafiles';
+} from '../attachments/datafiles';
 import { useSignalRefresh } from './hooks';
-import type { IAttachment } from './metadata';
-import type { IFileSummary, ITableSummary } from './types';
+import type { IAttachment } from '../notebook/metadata';
+import type { IFileSummary, ITableSummary } from '../api/types';
 
 /** Most column names listed per table in the details dialog. */
 const MAX_COLUMNS_SHOWN = 200;

@@ -18,16 +18,16 @@ import { ISignal, Signal } from '@lumino/signaling';
 import React, { useEffect, useRef, useState } from 'react';
 
 import { AttachArea } from './attachments';
-import type { ChatContext } from './context';
+import type { ChatContext } from '../attachments/context';
 import { useElapsedSeconds, useSignalRefresh } from './hooks';
 import { attachIcon, chatIcon } from './icons';
-import { turnTotals } from './metadata';
+import { turnTotals } from '../notebook/metadata';
 import { CodeHighlighter, MessageList } from './messages';
-import type { ChatModel } from './model';
-import { isRunning, runningOrdinal, statusText } from './reducer';
+import type { ChatModel } from '../chat/model';
+import { isRunning, runningOrdinal, statusText } from '../chat/reducer';
 import { ChatFooter, FilesCreated, usageText, Variables } from './sections';
-import { CommandIDs } from './tokens';
-import type { IStatus } from './types';
+import { CommandIDs } from '../tokens';
+import type { IStatus } from '../api/types';
 
 /** The drag mime of JupyterLab's file browser: a list of paths. */
 export const CONTENTS_MIME = 'application/x-jupyter-icontents';

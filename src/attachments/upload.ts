@@ -10,8 +10,8 @@
 import type { ServerConnection } from '@jupyterlab/services';
 
 import { uploadUrl } from './datafiles';
-import { NbChatRequestError } from './request';
-import type { ContextLevel, IFileSummary, IUploadResult } from './types';
+import { NbChatRequestError } from '../api/client';
+import type { ContextLevel, IFileSummary, IUploadResult } from '../api/types';
 
 /** Options of one upload. */
 export interface IUploadOptions {

@@ -8,12 +8,12 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { downloadIcon, refreshIcon } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
 
-import type { ChatContext } from './context';
-import { downloadUrl, folderOf, formatBytes } from './datafiles';
+import type { ChatContext } from '../attachments/context';
+import { downloadUrl, folderOf, formatBytes } from '../attachments/datafiles';
 import { useSignalRefresh } from './hooks';
-import { IUsageTotals, tokensIn } from './metadata';
-import type { ChatModel } from './model';
-import type { Executor, IStatus, IVariable } from './types';
+import { IUsageTotals, tokensIn } from '../notebook/metadata';
+import type { ChatModel } from '../chat/model';
+import type { Executor, IStatus, IVariable } from '../api/types';
 
 /** "Local kernel" / "E2B sandbox". */
 export function executorLabel(
