@@ -205,3 +205,36 @@ export function chip(chat: Locator, name: string): Locator {
 export function visibleNotebook(page: Page): Locator {
   return page.locator('.jp-NotebookPanel:visible .jp-Notebook');
 }
+
+/**
+ * Write a cell of one's own as a person does, whatever the chat inserts
+ * meanwhile: select the notebook's last cell, add a cell below it with `B`,
+ * type into it, leave edit mode. Returns the new cell's locator.
+ */
+export async function typeOwnCell(page: Page, text: string): Promise<Locator> {
+  const notebook = visibleNotebook(page);
+  await notebook.locator('.jp-Cell').last().locator('.jp-InputPrompt').click();
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('b');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(text);
+  await page.keyboard.press('Escape');
+  const mine = notebook.locator('.jp-Cell').filter({ hasText: text });
+  await expect(mine).toHaveCount(1);
+  return mine;
+}
+
+/** A notebook's cells as saved, reduced to what a person sees and keeps. */
+export async function savedCells(
+  request: APIRequestContext,
+  notebookPath: string
+): Promise<any[]> {
+  const saved = await savedNotebook(request, notebookPath);
+  return (saved.cells ?? []).map((c: any) => ({
+    id: c.id,
+    cell_type: c.cell_type,
+    source: Array.isArray(c.source) ? c.source.join('') : c.source,
+    outputs: c.outputs ?? null,
+    execution_count: c.execution_count ?? null
+  }));
+}

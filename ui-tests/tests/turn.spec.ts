@@ -5,7 +5,7 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 
-import { savedSources } from './helpers';
+import { savedSources, typeOwnCell } from './helpers';
 
 const STANDIN = 'http://127.0.0.1:8775';
 const QUESTION = 'What is six times seven?';
@@ -267,8 +267,9 @@ test('code streams in while the person types in the notebook; both are kept', as
   await expect(writing).not.toContainText('last step');
   await expect(chat.locator('.jp-NbChat-status')).toHaveText('Writing code…');
 
-  // Meanwhile the person writes a cell of their own.
-  await page.notebook.addCell('code', 'mine = "typed during the turn"');
+  // Meanwhile the person writes a cell of their own, as a person does: by
+  // the cell they have selected, not by an index the chat's cells shift.
+  await typeOwnCell(page, 'mine = "typed during the turn"');
 
   await expect(chat.getByText('All steps ran.')).toBeVisible({
     timeout: 60_000

@@ -1,0 +1,156 @@
+/**
+ * Cells that run live: a generated cell enters the notebook when it starts,
+ * shows [*], and receives what it prints while it runs; a page reloaded
+ * mid-cell shows everything printed so far, then continues.
+ */
+import { expect, test } from '@jupyterlab/galata';
+
+import {
+  ask,
+  newNotebookWithChat,
+  openChat,
+  resetStandin,
+  runCode,
+  savedNotebook,
+  say,
+  script,
+  turnDone,
+  visibleNotebook
+} from './helpers';
+
+test.beforeEach(async ({ request }) => {
+  await resetStandin(request);
+});
+
+/** A cell printing `tick 1` … `tick n`, one per second. */
+function ticks(n: number): string {
+  return [
+    'import time',
+    `for i in range(1, ${n + 1}):`,
+    '    print(f"tick {i}", flush=True)',
+    '    time.sleep(1)'
+  ].join('\n');
+}
+
+/** The text of a saved cell's stream outputs. */
+function streamText(cell: any, name: string): string {
+  return (cell.outputs ?? [])
+    .filter((o: any) => o.output_type === 'stream' && o.name === name)
+    .map((o: any) => (Array.isArray(o.text) ? o.text.join('') : o.text))
+    .join('');
+}
+
+test('a running cell is in the notebook with [*] and shows tick 1 while it runs', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  await script(request, [runCode(ticks(5)), say('Ticked five times.')]);
+  const name = 'ticks.ipynb';
+  const chat = await newNotebookWithChat(page, name);
+  await ask(chat, 'Tick five times');
+
+  const cell = visibleNotebook(page)
+    .locator('.jp-CodeCell')
+    .filter({ hasText: 'tick {i}' });
+  const output = cell.locator('.jp-OutputArea-output');
+  await expect(output).toContainText('tick 1', { timeout: 30_000 });
+  // Seen while the cell still runs: four more seconds of ticks remain.
+  await expect(cell.locator('.jp-InputPrompt')).toHaveText('[*]:');
+  await expect(chat.getByRole('button', { name: 'Stop' })).toBeVisible();
+
+  await expect(output).toContainText('tick 5', { timeout: 30_000 });
+  await turnDone(chat);
+  await expect(cell.locator('.jp-InputPrompt')).toHaveText(/^\[\d+\]:$/);
+  await expect(cell).toHaveCount(1);
+
+  await expect
+    .poll(
+      async () => {
+        const saved = await savedNotebook(request, `${tmpPath}/${name}`);
+        const code = saved.cells.find((c: any) =>
+          [c.source].flat().join('').includes('tick {i}')
+        );
+        return code ? streamText(code, 'stdout') : '';
+      },
+      { timeout: 15_000 }
+    )
+    .toBe('tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n');
+});
+
+test('a tqdm loop ends as one progress bar', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  await script(request, [
+    runCode(
+      'from tqdm import tqdm\nimport time\nfor _ in tqdm(range(60), mininterval=0):\n    time.sleep(0.02)'
+    ),
+    say('Done.')
+  ]);
+  const name = 'tqdm.ipynb';
+  const chat = await newNotebookWithChat(page, name);
+  await ask(chat, 'Show progress');
+  await turnDone(chat);
+
+  const cell = visibleNotebook(page)
+    .locator('.jp-CodeCell')
+    .filter({ hasText: 'from tqdm import tqdm' });
+  await expect(cell.locator('.jp-OutputArea-output')).toContainText('60/60');
+  await expect
+    .poll(
+      async () => {
+        const saved = await savedNotebook(request, `${tmpPath}/${name}`);
+        const code = saved.cells.find((c: any) =>
+          [c.source].flat().join('').includes('from tqdm import tqdm')
+        );
+        return code ? streamText(code, 'stderr') : '';
+      },
+      { timeout: 15_000 }
+    )
+    .toMatch(/^[^\n\r]*60\/60[^\n\r]*\n?$/);
+});
+
+test('a page reloaded mid-cell shows what the cell printed so far, then the rest', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  await script(request, [
+    runCode(ticks(7)),
+    // The answer waits a little: the turn outlasts the reload.
+    { ...say('Ticked seven times.'), delay: 1 }
+  ]);
+  const name = 'reload-live.ipynb';
+  const chat = await newNotebookWithChat(page, name);
+  await ask(chat, 'Tick seven times');
+
+  const notebook = visibleNotebook(page);
+  const cell = notebook.locator('.jp-CodeCell').filter({ hasText: 'tick {i}' });
+  await expect(cell.locator('.jp-OutputArea-output')).toContainText('tick 2', {
+    timeout: 30_000
+  });
+  await page.notebook.save();
+
+  await page.reload({ waitForIsReady: false });
+  await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+  if (!(await page.notebook.isOpen(name))) {
+    await page.notebook.openByPath(`${tmpPath}/${name}`);
+  }
+  const reopened = await openChat(page);
+  await expect(reopened.getByRole('button', { name: 'Stop' })).toBeVisible();
+  const again = visibleNotebook(page)
+    .locator('.jp-CodeCell')
+    .filter({ hasText: 'tick {i}' });
+  // Everything printed before the reload is there while the cell still runs.
+  const output = again.locator('.jp-OutputArea-output');
+  await expect(output).toContainText('tick 1');
+  await expect(output).toContainText('tick 2');
+  await expect(again.locator('.jp-InputPrompt')).toHaveText('[*]:');
+
+  await expect(output).toContainText('tick 7', { timeout: 30_000 });
+  await turnDone(reopened);
+  await expect(again).toHaveCount(1);
+  await expect(output).toHaveText('tick 1\ntick 2\ntick 3\ntick 4\ntick 5\ntick 6\ntick 7');
+});
