@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -232,11 +233,16 @@ async def test_restart_forgets_variables_and_keeps_files(runtime):
     assert value(kept) == "still here"
 
 
-async def test_twenty_megabytes_of_output_arrive_whole(runtime):
-    result = await run(runtime, "print('x' * 20_000_000)")
+async def test_twenty_megabytes_of_output_end_bounded_with_a_note(runtime):
+    result = await run(runtime, "print('x' * 20_000_000)\nprint('the end')")
 
     text = streams(result)["stdout"]
-    assert len(text) == 20_000_001 and text.endswith("x\n")
+    assert 1_000_000 <= len(text) < 1_000_200  # max_output_chars, plus the note
+    assert text.startswith("x" * 1000) and text.endswith("x\nthe end\n")
+    note = re.search(r"\n\[… ([\d,]+) characters of output truncated …\]\n", text)
+    assert note is not None
+    dropped = int(note.group(1).replace(",", ""))
+    assert dropped + len(text) - len(note.group(0)) == 20_000_001 + len("the end\n")
     assert result.error is None
 
 

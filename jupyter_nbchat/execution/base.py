@@ -7,9 +7,12 @@ generated code is identical and the exported notebook runs unchanged locally.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .outputs import CellOutputs
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,19 @@ class Executor(abc.ABC):
     async def sync_files(self, files: list[LocalFile]) -> SyncReport:
         """Make `files` readable by the code at their relative paths; unchanged ones cost nothing."""
 
+    #: The outputs of the cell running now, or of the last one (also after a cancelled
+    #: `run_cell`: what it printed until it was stopped). Set by `run_cell`.
+    live: CellOutputs | None = None
+
     @abc.abstractmethod
-    async def run_cell(self, code: str, timeout: float) -> ExecutionResult:
-        """Run `code`, interrupting it after `timeout` seconds."""
+    async def run_cell(
+        self, code: str, timeout: float, on_output: Callable[[], None] | None = None
+    ) -> ExecutionResult:
+        """Run `code`, interrupting it after `timeout` seconds.
+
+        `on_output()` is called whenever the outputs changed; read them from `self.live`
+        (`outputs()`, `execution_count`). When the caller is cancelled, the cell is
+        interrupted first and `self.live` keeps what it printed until then."""
 
     @abc.abstractmethod
     async def run_hidden(self, code: str, timeout: float = 30.0) -> str:

@@ -45,12 +45,12 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import nbformat
 from e2b import (
     AuthenticationException,
     FileType,
@@ -65,7 +65,7 @@ from e2b_code_interpreter import AsyncSandbox
 from ..errors import ExecutorUnavailable
 from . import workspace
 from .base import ChangedFile, ExecutionResult, Executor, LocalFile, SyncReport
-from .outputs import error_output
+from .outputs import MAX_OUTPUT_CHARS, CellOutputs, error_output
 
 #: The code interpreter's working directory: files go here, at their relative paths.
 WORKDIR = "/home/user"
@@ -129,83 +129,56 @@ def mime_bundle(result: Any) -> dict[str, Any]:
     return bundle
 
 
-class OutputBuilder:
-    """SDK callbacks -> nbformat v4 outputs, in the order they arrived.
-
-    Consecutive stream chunks of the same name are joined (kept as a list of pieces
-    until `outputs()`, so 20 MB of prints are not copied over and over)."""
-
-    def __init__(self) -> None:
-        #: Outputs so far; streams hold `pieces` instead of `text` until `outputs()`.
-        self.items: list[dict[str, Any]] = []
-        self.errors = 0
-
-    def stdout(self, message: Any) -> None:
-        self._stream("stdout", message.line)
-
-    def stderr(self, message: Any) -> None:
-        self._stream("stderr", message.line)
-
-    def _stream(self, name: str, text: str) -> None:
-        last = self.items[-1] if self.items else None
-        if last is not None and last["output_type"] == "stream" and last["name"] == name:
-            last["pieces"].append(text)
-        else:
-            self.items.append({"output_type": "stream", "name": name, "pieces": [text]})
-
-    def result(self, result: Any) -> None:
-        bundle = mime_bundle(result)
-        if bundle:
-            kind = "execute_result" if result.is_main_result else "display_data"
-            self.items.append({"output_type": kind, "data": bundle})
-
-    def error(self, error: Any) -> None:
-        self.errors += 1
-        self.items.append(
-            {
-                "output_type": "error",
-                "ename": error.name,
-                "evalue": error.value,
-                "traceback": (error.traceback or "").split("\n"),
-            }
-        )
-
-    def add(self, output: dict[str, Any]) -> None:
-        self.items.append(output)
-
-    @property
-    def has_error(self) -> bool:
-        return any(item["output_type"] == "error" for item in self.items)
-
-    def outputs(self, execution_count: int | None) -> list[dict[str, Any]]:
-        """Validated nbformat outputs (`nbformat.v4.new_output` validates each)."""
-        new_output = nbformat.v4.new_output
-        outputs = []
-        for item in self.items:
-            kind = item["output_type"]
-            if kind == "stream":
-                out = new_output("stream", name=item["name"], text="".join(item["pieces"]))
-            elif kind == "execute_result":
-                out = new_output(kind, data=item["data"], execution_count=execution_count)
-            elif kind == "display_data":
-                out = new_output(kind, data=item["data"])
-            else:
-                out = new_output(
-                    "error", ename=item["ename"], evalue=item["evalue"], traceback=item["traceback"]
-                )
-            outputs.append(dict(out))
-        return outputs
+KERNEL_DIED_MESSAGE = (
+    "The sandbox's Python kernel died while running this cell (for example it ran out of "
+    "memory, or the code exited the process). It was restarted: variables from earlier cells "
+    "are gone."
+)
 
 
 @dataclass
 class _Run:
-    """How one execution ended."""
+    """One execution: its outputs (fed by the SDK's callbacks as they arrive) and how it ended.
 
-    builder: OutputBuilder = field(default_factory=OutputBuilder)
+    The sandbox's protocol has stdout, stderr, results and errors only: no `clear_output`
+    and no `update_display_data`; a `\\r` in the text is folded as the kernel's is."""
+
+    outputs: CellOutputs = field(default_factory=CellOutputs)
     execution_count: int | None = None
     timed_out: bool = False
     interrupted: bool = False
     failure: BaseException | None = None  # the SDK or the connection failed
+    kernel_died: bool = False  # the code interpreter restarted the kernel under the cell
+
+    def callbacks(self) -> dict[str, Any]:
+        """`on_stdout`, `on_stderr`, `on_result` and `on_error` for `AsyncSandbox.run_code`."""
+        out = self.outputs
+        return {
+            "on_stdout": lambda message: out.stream("stdout", message.line),
+            "on_stderr": lambda message: out.stream("stderr", message.line),
+            "on_result": self._result,
+            "on_error": self._error,
+        }
+
+    def _result(self, result: Any) -> None:
+        bundle = mime_bundle(result)
+        if not bundle:
+            return
+        if result.is_main_result:
+            output = {"output_type": "execute_result", "data": bundle, "metadata": {}, "execution_count": None}
+        else:
+            output = {"output_type": "display_data", "data": bundle, "metadata": {}}
+        self.outputs.display(output)
+
+    def _error(self, error: Any) -> None:
+        if error.name == "ContextRestarting":  # what the code interpreter says when it restarts
+            self.kernel_died = True
+            self.outputs.display({**error_output("KernelDied", KERNEL_DIED_MESSAGE), "traceback": []})
+            return
+        traceback = (error.traceback or "").split("\n")
+        self.outputs.display(
+            {"output_type": "error", "ename": error.name, "evalue": error.value, "traceback": traceback}
+        )
 
 
 class E2BExecutor(Executor):
@@ -223,6 +196,7 @@ class E2BExecutor(Executor):
         sandbox_id: str | None = None,
         context_id: str | None = None,
         sdk_options: dict[str, Any] | None = None,
+        max_output_chars: int = MAX_OUTPUT_CHARS,
     ) -> None:
         """`sandbox_id` (and `context_id`, both from an earlier `state()`) reconnect to a
         sandbox that may still run; `sdk_options` go to AsyncSandbox.create/connect
@@ -232,6 +206,7 @@ class E2BExecutor(Executor):
         self.idle_timeout = idle_timeout
         self.notebook_dir = Path(notebook_dir)
         self.max_copy_back_bytes = max_copy_back_bytes
+        self.max_output_chars = max_output_chars
         self.log = log or logging.getLogger(__name__)
         self.sdk_options = dict(sdk_options or {})
         self._wanted_id = sandbox_id
@@ -417,7 +392,7 @@ class E2BExecutor(Executor):
                 if run.failure is not None:
                     raise run.failure
                 replayed += 1
-                failures += bool(run.timed_out or run.interrupted or run.builder.has_error)
+                failures += bool(run.timed_out or run.interrupted or run.outputs.has_error)
         except BaseException:
             self._forget_sandbox(why)
             self._kill_later(sandbox)
@@ -508,13 +483,10 @@ class E2BExecutor(Executor):
         if not wanted:
             return
         code = _REMOTE_DIGESTS % (WORKDIR, json.dumps(wanted))
-        run = await self._execute(sandbox, code, CHECK_TIMEOUT)
+        run = await self._execute(sandbox, code, CHECK_TIMEOUT, CellOutputs(max_chars=None))
         if run.failure is not None or run.timed_out or run.interrupted:
             return  # uploading again is always correct, only slower
-        text = "".join(
-            o["text"] for o in run.builder.outputs(run.execution_count)
-            if o["output_type"] == "stream" and o["name"] == "stdout"
-        )
+        text = run.outputs.stdout()
         try:
             remote = json.loads(text.strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -612,33 +584,36 @@ class E2BExecutor(Executor):
 
     # -- running code -----------------------------------------------------------
 
-    async def run_cell(self, code: str, timeout: float) -> ExecutionResult:
+    async def run_cell(
+        self, code: str, timeout: float, on_output: Callable[[], None] | None = None
+    ) -> ExecutionResult:
         async with self._lock:
             self._cell_timeout = timeout
+            self.live = CellOutputs(self.max_output_chars, on_change=on_output)
             try:
-                return await self._run_cell(code, timeout)
+                return await self._run_cell(code, timeout, self.live)
             except _SDK_ERRORS as err:
                 raise ExecutorUnavailable(
                     f"The E2B sandbox could not run the cell: {_describe(err)}"
                 ) from err
 
-    async def _run_cell(self, code: str, timeout: float) -> ExecutionResult:
+    async def _run_cell(self, code: str, timeout: float, live: CellOutputs) -> ExecutionResult:
         notices: list[str] = []
         sandbox, before = await self._sandbox_and_listing(notices)
-        run = await self._execute(sandbox, code, timeout)
+        run = await self._execute(sandbox, code, timeout, live)
         if run.failure is not None and _refused(run) and await self._gone(sandbox, run.failure):
-            # Gone before the code was accepted: run it in a new sandbox.
+            # Gone before the code was accepted (nothing printed): run it in a new sandbox.
             self._forget_sandbox("had stopped")
             sandbox, before = await self._sandbox_and_listing(notices)
-            run = await self._execute(sandbox, code, timeout)
+            run = await self._execute(sandbox, code, timeout, live)
         if run.timed_out:
-            run.builder.add(
+            run.outputs.add(
                 error_output(
                     "TimeoutError", f"The cell ran longer than {timeout:g} s and was interrupted."
                 )
             )
         elif run.interrupted:
-            run.builder.add(error_output("KeyboardInterrupt", "The cell was interrupted."))
+            run.outputs.add(error_output("KeyboardInterrupt", "The cell was interrupted."))
         elif run.failure is not None:
             await self._report_failure(sandbox, run, notices)
         changed: list[ChangedFile] = []
@@ -646,10 +621,10 @@ class E2BExecutor(Executor):
             changed, problem = await self._copy_back(sandbox, before)
             if problem:
                 notices.append(problem)
-        if not (run.timed_out or run.interrupted or run.failure or run.builder.has_error):
+        if not (run.timed_out or run.interrupted or run.failure or run.outputs.has_error):
             self._history.append(code)
         return ExecutionResult(
-            outputs=run.builder.outputs(run.execution_count),
+            outputs=run.outputs.outputs(),
             execution_count=run.execution_count,
             timed_out=run.timed_out,
             changed_files=changed,
@@ -683,7 +658,7 @@ class E2BExecutor(Executor):
         err = run.failure
         if await self._gone(sandbox, err):
             self._forget_sandbox("had stopped")
-            run.builder.add(
+            run.outputs.add(
                 error_output(
                     "SandboxStopped",
                     "The E2B sandbox stopped while the cell was running. The next cell starts a "
@@ -692,7 +667,7 @@ class E2BExecutor(Executor):
             )
             notices.append("The sandbox stopped while a cell was running.")
         else:
-            run.builder.add(
+            run.outputs.add(
                 error_output(
                     "SandboxConnectionError",
                     f"The connection to the E2B sandbox failed while running the cell ({_describe(err)}). "
@@ -701,21 +676,20 @@ class E2BExecutor(Executor):
                 )
             )
 
-    async def _execute(self, sandbox: AsyncSandbox, code: str, timeout: float) -> _Run:
-        """Run `code` in our context, collecting outputs in order, within `timeout` seconds.
+    async def _execute(
+        self, sandbox: AsyncSandbox, code: str, timeout: float, outputs: CellOutputs | None = None
+    ) -> _Run:
+        """Run `code` in our context, collecting outputs in order (into `outputs`, live),
+        within `timeout` seconds.
 
         Never raises for the sandbox's or the connection's failures (see `_Run`). When
         the caller is cancelled, the request is closed, which interrupts the kernel."""
-        run = _Run()
-        b = run.builder
+        run = _Run(outputs=outputs if outputs is not None else CellOutputs(self.max_output_chars))
         kwargs: dict[str, Any] = {"context": self._context} if self._context is not None else {}
         task = asyncio.ensure_future(
             sandbox.run_code(
                 code,
-                on_stdout=b.stdout,
-                on_stderr=b.stderr,
-                on_result=b.result,
-                on_error=b.error,
+                **run.callbacks(),
                 # The SDK's timeout bounds the silence between two outputs; ours, below,
                 # bounds the whole cell and comes first.
                 timeout=timeout + 30,
@@ -728,6 +702,7 @@ class E2BExecutor(Executor):
         except asyncio.CancelledError:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            run.outputs.add(error_output("KeyboardInterrupt", "The cell was interrupted."))
             raise
         finally:
             self._running = None
@@ -740,49 +715,34 @@ class E2BExecutor(Executor):
         elif task.exception() is not None:
             run.failure = task.exception()
         else:
-            run.execution_count = task.result().execution_count
-        self._kernel_restarted(run)
+            run.execution_count = run.outputs.execution_count = task.result().execution_count
+        if run.kernel_died:
+            self._history.clear()
+            self._notices.append(
+                "The sandbox's kernel died while running a cell and was restarted; "
+                "variables from earlier cells are gone."
+            )
         return run
-
-    def _kernel_restarted(self, run: _Run) -> None:
-        """The code interpreter restarted the kernel under the cell (it died): say so."""
-        for item in run.builder.items:
-            if item["output_type"] == "error" and item["ename"] == "ContextRestarting":
-                item.update(
-                    ename="KernelDied",
-                    evalue="The sandbox's Python kernel died while running this cell (for example it "
-                    "ran out of memory, or the code exited the process). It was restarted: "
-                    "variables from earlier cells are gone.",
-                    traceback=[],
-                )
-                self._history.clear()
-                self._notices.append(
-                    "The sandbox's kernel died while running a cell and was restarted; "
-                    "variables from earlier cells are gone."
-                )
 
     async def run_hidden(self, code: str, timeout: float = 30.0) -> str:
         async with self._lock:
             sandbox = await self._ready_sandbox()
             self._touch()
-            run = await self._execute(sandbox, code, timeout)
+            run = await self._execute(sandbox, code, timeout, CellOutputs(max_chars=None))
             if run.failure is not None and await self._gone(sandbox, run.failure):
                 self._forget_sandbox("had stopped")
                 sandbox = await self._ready_sandbox()
-                run = await self._execute(sandbox, code, timeout)
+                run = await self._execute(sandbox, code, timeout, CellOutputs(max_chars=None))
         if run.timed_out:
             raise TimeoutError("hidden execution timed out")
         if run.interrupted:
             raise RuntimeError("hidden execution was interrupted")
         if run.failure is not None:
             raise RuntimeError(f"hidden execution failed: {_describe(run.failure)}")
-        outputs = run.builder.outputs(run.execution_count)
-        error = next((o for o in outputs if o["output_type"] == "error"), None)
+        error = run.outputs.error()
         if error is not None:
             raise RuntimeError(f"{error['ename']}: {error['evalue']}")
-        return "".join(
-            o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == "stdout"
-        )
+        return run.outputs.stdout()
 
     async def interrupt(self) -> None:
         """Close the running /execute request; the code interpreter then interrupts the kernel."""
@@ -835,7 +795,7 @@ def _refused(run: _Run) -> bool:
         isinstance(err, SandboxException)
         and err.__cause__ is None
         and err.__context__ is None
-        and not run.builder.items
+        and not run.outputs.outputs()
     )
 
 

@@ -23,6 +23,7 @@ import logging
 import os
 import posixpath
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from jupyter_server.gateway.managers import GatewayMappingKernelManager
 from . import workspace
 from .gateway_channels import GatewayChannels
 from .base import ChangedFile, ExecutionResult, Executor, LocalFile, SyncReport
-from .outputs import OutputCollector, error_output
+from .outputs import MAX_OUTPUT_CHARS, CellOutputs, error_output
 
 #: How often a silent execution checks that the kernel is still alive.
 ALIVE_CHECK_SECONDS = 2.0
@@ -65,16 +66,19 @@ class KernelExecutor(Executor):
         kernel_name: str | None = None,
         notebook_dir: Path | None = None,
         log: logging.Logger | None = None,
+        max_output_chars: int = MAX_OUTPUT_CHARS,
     ) -> None:
         """`notebook_dir` is the notebook's folder on this machine (the kernel's working
         directory); by default the kernel manager's folder for the notebook. Without
-        one on this machine (a remote gateway), changed files are not reported."""
+        one on this machine (a remote gateway), changed files are not reported.
+        `max_output_chars` bounds the stream text kept per output (see `outputs`)."""
         self.kernel_manager = kernel_manager
         self.session_manager = session_manager
         self.notebook_path = notebook_path
         self.kernel_name = kernel_name
         self.notebook_dir = notebook_dir if notebook_dir is not None else self._default_dir()
         self.log = log or logging.getLogger(__name__)
+        self.max_output_chars = max_output_chars
         self.kernel_id: str | None = None
         self._client: Any = None
         self._lock = asyncio.Lock()
@@ -180,7 +184,9 @@ class KernelExecutor(Executor):
         )
         return session["kernel"]["id"]
 
-    async def run_cell(self, code: str, timeout: float) -> ExecutionResult:
+    async def run_cell(
+        self, code: str, timeout: float, on_output: Callable[[], None] | None = None
+    ) -> ExecutionResult:
         async with self._lock:
             await self.ensure_ready()
             before = await self._listing()
@@ -188,7 +194,7 @@ class KernelExecutor(Executor):
             msg_id = client.execute(
                 code, store_history=True, allow_stdin=False, stop_on_error=False
             )
-            collector = OutputCollector()
+            collector = self.live = CellOutputs(self.max_output_chars, on_change=on_output)
             deadline = time.monotonic() + timeout
             notices: list[str] = []
             try:
@@ -209,7 +215,7 @@ class KernelExecutor(Executor):
                     )
                 )
             return ExecutionResult(
-                outputs=collector.outputs,
+                outputs=collector.outputs(),
                 execution_count=collector.execution_count,
                 timed_out=not finished,
                 changed_files=await self._changed_files(before),
@@ -240,21 +246,17 @@ class KernelExecutor(Executor):
             await self.ensure_ready()
             client = self._client
             msg_id = client.execute(code, silent=True, store_history=False, allow_stdin=False)
-            collector = OutputCollector()
+            collector = CellOutputs(max_chars=None)
             if not await self._collect(client, msg_id, collector, time.monotonic() + timeout):
                 await self._interrupt_and_drain(client, msg_id, collector)
                 raise TimeoutError("hidden execution timed out")
-        error = next((o for o in collector.outputs if o["output_type"] == "error"), None)
+        error = collector.error()
         if error is not None:
             raise RuntimeError(f"{error['ename']}: {error['evalue']}")
-        return "".join(
-            o["text"]
-            for o in collector.outputs
-            if o["output_type"] == "stream" and o["name"] == "stdout"
-        )
+        return collector.stdout()
 
     async def _collect(
-        self, client: Any, msg_id: str, collector: OutputCollector, deadline: float
+        self, client: Any, msg_id: str, collector: CellOutputs, deadline: float
     ) -> bool:
         """Read iopub until our execution is idle; False when the deadline passed first."""
         restarts = self._restarts
@@ -287,7 +289,7 @@ class KernelExecutor(Executor):
         return bool(await _maybe_await(km.get_kernel(self.kernel_id).is_alive()))
 
     async def _interrupt_and_drain(
-        self, client: Any, msg_id: str, collector: OutputCollector
+        self, client: Any, msg_id: str, collector: CellOutputs
     ) -> None:
         """Interrupt the kernel and keep the outputs it still sends (the KeyboardInterrupt)."""
         await self.interrupt()

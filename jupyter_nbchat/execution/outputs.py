@@ -1,27 +1,162 @@
-"""Kernel messages -> nbformat v4 outputs, the one currency for results.
+"""One cell's outputs as nbformat v4, accumulated live and bounded; used by every executor.
 
-Follows nbclient's rules: outputs come only from `nbformat.v4.output_from_msg`,
-`clear_output(wait=True)` clears on the next output, display ids are honoured,
-and consecutive stream chunks of the same name are joined.
+Follows nbclient's rules: kernel outputs come only from `nbformat.v4.output_from_msg`,
+`clear_output(wait=True)` clears on the next output, display ids are honoured (a new
+`display_data` or an `update_display_data` with an id updates every output showing it), and
+consecutive stream chunks of the same name are joined.
+
+Stream text is folded as a terminal shows it: a `\\r` moves back to the start of the line and
+what follows overwrites it (so a tqdm bar ends as one line; `\\r\\n` is a plain newline). The
+text kept per stream output is bounded by `max_chars`: past it the middle is dropped (the
+first and last halves are kept) and a line `[… N characters of output truncated …]` says so.
+Every character is copied a bounded number of times, so 20 MB of prints cost linear time.
+
+`on_change()` is called after every change; `outputs()` is a snapshot (fresh dicts).
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from nbformat.v4 import output_from_msg
 
 OUTPUT_TYPES = {"stream", "display_data", "execute_result", "error"}
+#: Default bound on the stream text kept per output (NbChat.max_output_chars).
+MAX_OUTPUT_CHARS = 1_000_000
 
 
-class OutputCollector:
-    """Accumulates the outputs of one execution from its iopub messages."""
+def fold_carriage_returns(line: str) -> str:
+    """A line without newline as a terminal shows it: each `\\r` segment overwrites the start."""
+    shown = ""
+    for segment in line.split("\r"):
+        shown = segment + shown[len(segment) :]
+    return shown
 
-    def __init__(self) -> None:
-        self.outputs: list[dict[str, Any]] = []
+
+def truncation_note(dropped: int) -> str:
+    return f"\n[… {dropped:,} characters of output truncated …]\n"
+
+
+class StreamText:
+    """The text of one stream output: head and tail kept, the middle counted, the current
+    line open to `\\r` overwrites."""
+
+    def __init__(self, name: str, max_chars: int | None) -> None:
+        self.name = name
+        self._head_limit = None if max_chars is None else max_chars // 2
+        self._tail_limit = None if max_chars is None else max_chars - max_chars // 2
+        self._line_limit = max_chars
+        self._head: list[str] = []
+        self._head_len = 0
+        self._tail: deque[str] = deque()
+        self._tail_len = 0
+        self._tail_offset = 0  # characters of _tail[0] already dropped
+        self.dropped = 0
+        self._line: list[str] = []  # the line being written (no newline yet)
+        self._line_len = 0
+        self._col = 0  # the cursor within that line
+
+    def write(self, text: str) -> None:
+        lines = text.split("\n")
+        self._type(lines[0])
+        if len(lines) == 1:
+            return
+        self._commit("".join(self._line) + "\n")
+        self._line, self._line_len, self._col = [], 0, 0
+        middle = lines[1:-1]
+        if middle:
+            if "\r" in text:
+                middle = [fold_carriage_returns(m) if "\r" in m else m for m in middle]
+            self._commit("\n".join(middle) + "\n")
+        self._type(lines[-1])
+
+    def _type(self, part: str) -> None:
+        """Text without newline at the cursor; each `\\r` moves the cursor to the line's start."""
+        for index, segment in enumerate(part.split("\r")):
+            if index:
+                self._col = 0
+            if not segment:
+                continue
+            if self._col == self._line_len:
+                self._line.append(segment)
+                self._line_len += len(segment)
+            else:
+                line = "".join(self._line)
+                line = line[: self._col] + segment + line[self._col + len(segment) :]
+                self._line, self._line_len = [line], len(line)
+            self._col += len(segment)
+        if self._line_limit is not None and self._line_len > self._line_limit:
+            # A line this long is not redrawn in place: keep it as written so far.
+            self._commit("".join(self._line))
+            self._line, self._line_len, self._col = [], 0, 0
+
+    def _commit(self, text: str) -> None:
+        """Finished text: into the head while it has room, then into the bounded tail."""
+        if self._head_limit is None:
+            self._head.append(text)
+            return
+        room = self._head_limit - self._head_len
+        if room > 0:
+            taken = text[:room]
+            self._head.append(taken)
+            self._head_len += len(taken)
+            text = text[room:] if len(text) > room else ""
+        if not text:
+            return
+        if len(text) >= self._tail_limit:  # it replaces the whole tail
+            cut = len(text) - self._tail_limit
+            self.dropped += self._tail_len + cut
+            self._tail.clear()
+            self._tail_len = self._tail_offset = 0
+            text = text[cut:]
+        self._tail.append(text)
+        self._tail_len += len(text)
+        excess = self._tail_len - self._tail_limit
+        while excess > 0:
+            first = len(self._tail[0]) - self._tail_offset
+            if first <= excess:
+                self._tail.popleft()
+                self._tail_offset = 0
+                taken = first
+            else:
+                self._tail_offset += excess
+                taken = excess
+            self._tail_len -= taken
+            self.dropped += taken
+            excess -= taken
+        if self._tail_offset > 65_536 and 2 * self._tail_offset > len(self._tail[0]):
+            # Drop the dead start of a big piece (each such copy at least halves it).
+            self._tail[0] = self._tail[0][self._tail_offset :]
+            self._tail_offset = 0
+
+    def text(self) -> str:
+        head = "".join(self._head)
+        self._head = [head] if head else []
+        tail = "".join(self._tail)[self._tail_offset :]
+        self._tail = deque([tail] if tail else [])
+        self._tail_offset = 0
+        line = "".join(self._line)
+        self._line = [line] if line else []
+        note = truncation_note(self.dropped) if self.dropped else ""
+        return head + note + tail + line
+
+
+class CellOutputs:
+    """Accumulates the outputs of one execution; `handle()` takes kernel iopub messages,
+    `stream()`, `display()` and `add()` take outputs from elsewhere (E2B)."""
+
+    def __init__(self, max_chars: int | None = MAX_OUTPUT_CHARS, on_change: Callable[[], None] | None = None) -> None:
+        self.max_chars = max_chars
+        self.on_change = on_change
         self.execution_count: int | None = None
+        #: nbformat output dicts, except streams, which are StreamText until `outputs()`.
+        self._items: list[dict[str, Any] | StreamText] = []
         self._clear_before_next = False
         self._display_ids: dict[str, list[int]] = {}
+
+    # -- kernel messages --------------------------------------------------------
 
     def handle(self, msg: dict[str, Any]) -> None:
         msg_type = msg["header"]["msg_type"]
@@ -29,49 +164,101 @@ class OutputCollector:
         if msg_type == "execute_input":
             self.execution_count = content.get("execution_count")
         elif msg_type == "clear_output":
-            if content.get("wait"):
-                self._clear_before_next = True
-            else:
-                self._clear()
+            self.clear(wait=bool(content.get("wait")))
         elif msg_type == "update_display_data":
-            self._update_display(content)
+            self._update_display(_display_id(content), content)
+        elif msg_type == "stream":
+            self.stream(content.get("name", "stdout"), content.get("text", ""))
         elif msg_type in OUTPUT_TYPES:
-            if self._clear_before_next:
-                self._clear()
-            self._append(msg, content)
+            out = dict(output_from_msg(msg))
+            if msg_type == "execute_result":
+                self.execution_count = content.get("execution_count", self.execution_count)
+            self.display(out, _display_id(content))
+
+    # -- outputs ----------------------------------------------------------------
+
+    def stream(self, name: str, text: str) -> None:
+        self._before_output()
+        last = self._items[-1] if self._items else None
+        if not (isinstance(last, StreamText) and last.name == name):
+            last = StreamText(name, self.max_chars)
+            self._items.append(last)
+        last.write(text)
+        self._changed()
+
+    def display(self, output: dict[str, Any], display_id: str | None = None) -> None:
+        """A rich output (display_data, execute_result, error); one with a display id also
+        updates the earlier outputs showing that id, as nbclient does."""
+        self._before_output()
+        if display_id:
+            self._update_display(display_id, output, notify=False)
+            self._display_ids.setdefault(display_id, []).append(len(self._items))
+        self._items.append(output)
+        self._changed()
 
     def add(self, output: dict[str, Any]) -> None:
-        """Add an output we made ourselves (e.g. a timeout notice)."""
-        self.outputs.append(output)
+        """An output we made ourselves (e.g. a timeout error)."""
+        self._items.append(output)
+        self._changed()
+
+    def clear(self, wait: bool = False) -> None:
+        if wait:
+            self._clear_before_next = True
+            return
+        self._clear()
+        self._changed()
+
+    def _before_output(self) -> None:
+        if self._clear_before_next:
+            self._clear()
 
     def _clear(self) -> None:
-        self.outputs.clear()
+        self._items.clear()
         self._display_ids.clear()
         self._clear_before_next = False
 
-    def _append(self, msg: dict[str, Any], content: dict[str, Any]) -> None:
-        out = output_from_msg(msg)
-        if out.output_type == "execute_result":
-            self.execution_count = content.get("execution_count", self.execution_count)
-        last = self.outputs[-1] if self.outputs else None
-        if (
-            out.output_type == "stream"
-            and last is not None
-            and last.get("output_type") == "stream"
-            and last.get("name") == out.name
-        ):
-            last["text"] += out.text
-            return
-        display_id = (content.get("transient") or {}).get("display_id")
-        if display_id:
-            self._display_ids.setdefault(display_id, []).append(len(self.outputs))
-        self.outputs.append(dict(out))
-
-    def _update_display(self, content: dict[str, Any]) -> None:
-        display_id = (content.get("transient") or {}).get("display_id")
+    def _update_display(self, display_id: str | None, content: dict[str, Any], notify: bool = True) -> None:
         for index in self._display_ids.get(display_id or "", []):
-            self.outputs[index]["data"] = content.get("data", {})
-            self.outputs[index]["metadata"] = content.get("metadata", {})
+            item = self._items[index]
+            if isinstance(item, dict):
+                item["data"] = content.get("data", {})
+                item["metadata"] = content.get("metadata", {})
+        if notify and self._display_ids.get(display_id or ""):
+            self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    # -- reading ----------------------------------------------------------------
+
+    def outputs(self) -> list[dict[str, Any]]:
+        """The outputs now, as fresh nbformat v4 dicts."""
+        outputs = []
+        for item in self._items:
+            if isinstance(item, StreamText):
+                outputs.append({"output_type": "stream", "name": item.name, "text": item.text()})
+                continue
+            out = dict(item)
+            if out["output_type"] == "execute_result" and out.get("execution_count") is None:
+                out["execution_count"] = self.execution_count
+            outputs.append(out)
+        return outputs
+
+    @property
+    def has_error(self) -> bool:
+        return any(isinstance(i, dict) and i.get("output_type") == "error" for i in self._items)
+
+    def stdout(self) -> str:
+        """Everything printed to stdout (for hidden runs that print one answer)."""
+        return "".join(o["text"] for o in self.outputs() if o["output_type"] == "stream" and o["name"] == "stdout")
+
+    def error(self) -> dict[str, Any] | None:
+        return next((o for o in self._items if isinstance(o, dict) and o.get("output_type") == "error"), None)
+
+
+def _display_id(content: dict[str, Any]) -> str | None:
+    return (content.get("transient") or {}).get("display_id")
 
 
 def error_output(ename: str, evalue: str) -> dict[str, Any]:
