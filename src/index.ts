@@ -19,35 +19,66 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { Contents } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
 import { addIcon, downloadIcon, folderIcon } from '@jupyterlab/ui-components';
 
-import type { IChatDefaults } from './attachments/context';
+import { errorMessage, NbChatApi } from './api/client';
 import {
   DEFAULT_CONTEXT_LEVEL,
   folderOf,
   isContextLevel,
   isDataFile
 } from './attachments/datafiles';
-import { attachIcon, chatIcon } from './components/icons';
-import { asReviewMode, errorMessage, ITurnSettings } from './chat/model';
-import { NotebookWriter } from './notebook/writer';
-import { ChatPanel } from './components/panel';
-import { requestAPI } from './api/client';
+import type { IChatMessages } from './chat/chat';
 import { NotebookChats } from './chat/registry';
-import {
-  CommandIDs,
-  INbChatPanel,
-  INbChats,
-  PluginIDs,
-  TRANSLATION_DOMAIN
-} from './tokens';
-import type { IStatus } from './api/types';
+import { asReviewMode, IChatDefaults, ITurnSettings } from './chat/settings';
+import type { PanelAction } from './components/conversation';
+import { askAboutEditedCells } from './components/dialogs';
+import { attachIcon, chatIcon } from './components/icons';
+import { ChatPanel } from './components/panel';
+import { INbChats } from './tokens';
 
-/** Resolves at the next animation frame. */
-function nextFrame(): Promise<void> {
-  return new Promise(resolve => requestAnimationFrame(() => resolve()));
+/** Plugin ids. */
+namespace PluginIDs {
+  /** Owns schema/plugin.json, so its id is fixed by the schema file name. */
+  export const chats = 'jupyter-nbchat:plugin';
+  export const commands = 'jupyter-nbchat:commands';
+  export const files = 'jupyter-nbchat:files';
 }
+
+/** Command ids. */
+namespace CommandIDs {
+  /** Open (activate) the chat sidebar and focus its input. */
+  export const open = 'nbchat:open';
+  /** Focus the question box of the chat sidebar. */
+  export const focusInput = 'nbchat:focus-input';
+  /** Undo the latest turn of the active notebook's chat. */
+  export const undoLastTurn = 'nbchat:undo-last-turn';
+  /** Attach the file browser's selected files to the active notebook's chat. */
+  export const attachFile = 'nbchat:attach-file';
+  /** Pick workspace files in a dialog and attach them. */
+  export const attachFromWorkspace = 'nbchat:attach-from-workspace';
+  /** A new notebook next to a data file, with the file attached. */
+  export const analyseFile = 'nbchat:analyse-file';
+  /** A new notebook in the file browser's folder, beside the chat. */
+  export const newAnalysis = 'nbchat:new-analysis';
+  /** Save the active notebook and download it. */
+  export const downloadNotebook = 'nbchat:download-notebook';
+}
+
+/** The commands the panel's buttons run. */
+const PANEL_COMMANDS: Record<PanelAction, string> = {
+  newAnalysis: CommandIDs.newAnalysis,
+  download: CommandIDs.downloadNotebook,
+  pickFiles: CommandIDs.attachFromWorkspace
+};
+
+/** The translation domain of every user-facing string. */
+const TRANSLATION_DOMAIN = 'jupyter_nbchat';
 
 /** Rank of the sidebar among the right-area widgets. */
 const SIDEBAR_RANK = 900;
@@ -58,167 +89,175 @@ const FILE_ITEM_SELECTOR = '.jp-DirListing-item[data-isdir="false"]';
 /** The kernel a new analysis starts with. */
 const ANALYSIS_KERNEL = 'python3';
 
+/** Resolves at the next animation frame. */
+function nextFrame(): Promise<void> {
+  return new Promise(resolve => requestAnimationFrame(() => resolve()));
+}
+
+/** What the chats say, translated. */
+function chatMessages(trans: TranslationBundle): IChatMessages {
+  return {
+    connectionLost: trans.__(
+      'Lost the connection to the server while following the turn.'
+    ),
+    notebookClosed: trans.__(
+      'The notebook is no longer open, so this turn’s cells were not inserted.'
+    ),
+    saveFailed: trans.__('Could not save the notebook: %1', '%1'),
+    savedByServer: trans.__(
+      'No page was following the last turn, so the server saved its cells in the notebook file; the notebook was reloaded from it.'
+    ),
+    savedByServerUnsaved: trans.__(
+      'No page was following the last turn, so the server saved its cells in the notebook file. This notebook has unsaved changes, so the file was not loaded: File › Reload Notebook from Disk shows the cells (and drops the unsaved changes).'
+    ),
+    undoneKernel: trans.__(
+      'The turn was undone and the notebook saved. Variables made by the removed cells may still exist in the kernel until it is restarted.'
+    ),
+    undoneSandbox: trans.__(
+      'The turn was undone and the notebook saved. Variables made by the removed cells may still exist in the E2B sandbox until it is restarted.'
+    ),
+    rerunDone: trans.__(
+      'The kernel was restarted and the remaining cells ran again.'
+    ),
+    rerunSandboxDone: trans.__(
+      'The E2B sandbox was restarted and the %1 remaining code cells ran again.',
+      '%1'
+    ),
+    rerunFailed: trans.__('Re-running stopped at code cell %1: %2', '%1', '%2'),
+    rerunRefused: trans.__(
+      'The kernel was not restarted: the notebook has no running kernel.'
+    ),
+    uploadFailed: trans.__('The upload did not complete.'),
+    uploadCancelled: trans.__('Upload cancelled.'),
+    warmFailed: trans.__('Could not prepare where code runs: %1', '%1')
+  };
+}
+
 /**
- * The chat sidebar, following the active notebook.
+ * One chat per open notebook, and the sidebar showing the active one's.
  *
  * Its id is the one of schema/plugin.json, so it owns the user settings.
  */
-const panelPlugin: JupyterFrontEndPlugin<ChatPanel> = {
-  id: PluginIDs.panel,
-  description: PluginIDs.panelDescription,
+const chatsPlugin: JupyterFrontEndPlugin<INbChats> = {
+  id: PluginIDs.chats,
+  description:
+    'The Notebook Chat sidebar and one chat per open notebook: ask questions, watch code cells being written and run in the active notebook.',
   autoStart: true,
+  requires: [INotebookTracker],
   optional: [
     ITranslator,
+    ISettingRegistry,
     IRenderMimeRegistry,
     ILayoutRestorer,
     IEditorLanguageRegistry
   ],
-  provides: INbChatPanel,
-  activate: (
-    app: JupyterFrontEnd,
-    translator: ITranslator | null,
-    rendermime: IRenderMimeRegistry | null,
-    restorer: ILayoutRestorer | null,
-    languages: IEditorLanguageRegistry | null
-  ): ChatPanel => {
-    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
-    const serverSettings = app.serviceManager.serverSettings;
-
-    const panel = new ChatPanel({
-      trans,
-      rendermime,
-      // The notebook's own highlighting, so panel code looks like its cells.
-      highlight: languages
-        ? (code, el) =>
-            languages.highlight(code, languages.findBest('python'), el)
-        : null,
-      commands: app.commands,
-      serverSettings
-    });
-    app.shell.add(panel, 'right', { rank: SIDEBAR_RANK });
-    restorer?.add(panel, 'jupyter-nbchat');
-
-    // Not awaited: activation never waits on the network.
-    requestAPI<IStatus>('status', {}, serverSettings)
-      .then(status => {
-        panel.server = { kind: 'ready', status };
-      })
-      .catch(reason => {
-        panel.server = { kind: 'unreachable', message: errorMessage(reason) };
-      });
-    return panel;
-  }
-};
-
-/** One chat per open notebook; the panel shows the active notebook's. */
-const chatsPlugin: JupyterFrontEndPlugin<NotebookChats> = {
-  id: PluginIDs.chats,
-  description: PluginIDs.chatsDescription,
-  autoStart: true,
-  requires: [INbChatPanel, INotebookTracker],
-  optional: [ITranslator, ISettingRegistry],
   provides: INbChats,
   activate: (
     app: JupyterFrontEnd,
-    panel: ChatPanel,
     tracker: INotebookTracker,
     translator: ITranslator | null,
-    settingRegistry: ISettingRegistry | null
-  ): NotebookChats => {
+    settingRegistry: ISettingRegistry | null,
+    rendermime: IRenderMimeRegistry | null,
+    restorer: ILayoutRestorer | null,
+    languages: IEditorLanguageRegistry | null
+  ): INbChats => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    const { commands, serviceManager } = app;
 
-    const turnSettings: ITurnSettings = {
+    const settings: ITurnSettings = {
       model: '',
       maxFixAttempts: 0,
       reviewMode: 'auto',
       questionAnswerCells: true
     };
-    const chatDefaults: IChatDefaults = { contextLevel: DEFAULT_CONTEXT_LEVEL };
-    let chats: NotebookChats | null = null;
-    if (settingRegistry) {
-      settingRegistry
-        .load(PluginIDs.panel)
-        .then(settings => {
-          const read = () => {
-            const model = settings.get('model').composite;
-            const attempts = settings.get('maxFixAttempts').composite;
-            turnSettings.model = typeof model === 'string' ? model : '';
-            turnSettings.maxFixAttempts =
-              typeof attempts === 'number' ? attempts : 0;
-            turnSettings.reviewMode = asReviewMode(
-              settings.get('reviewMode').composite
-            );
-            turnSettings.questionAnswerCells =
-              settings.get('questionAnswerCells').composite !== false;
-            const level = settings.get('contextLevel').composite;
-            chatDefaults.contextLevel = isContextLevel(level)
-              ? level
-              : DEFAULT_CONTEXT_LEVEL;
-            const executor = settings.get('executor').composite;
-            chatDefaults.executor =
-              executor === 'kernel' || executor === 'e2b'
-                ? executor
-                : undefined;
-            chats?.settingsChanged();
-          };
-          read();
-          settings.changed.connect(read);
-        })
-        .catch(reason => {
-          console.warn('jupyter-nbchat: could not load settings', reason);
-        });
-    }
-
-    chats = new NotebookChats({
+    const defaults: IChatDefaults = { contextLevel: DEFAULT_CONTEXT_LEVEL };
+    const registry = new NotebookChats({
       tracker,
-      panel,
-      writer: new NotebookWriter(tracker, app.serviceManager.contents),
-      serverSettings: app.serviceManager.serverSettings,
-      contents: app.serviceManager.contents,
-      turnSettings: () => turnSettings,
-      chatDefaults: () => chatDefaults,
-      messages: {
-        connectionLost: trans.__(
-          'Lost the connection to the server while following the turn.'
-        ),
-        notebookClosed: trans.__(
-          'The notebook is no longer open, so this turn’s cells were not inserted.'
-        ),
-        saveFailed: trans.__('Could not save the notebook: %1', '{error}'),
-        savedByServer: trans.__(
-          'No page was following the last turn, so the server saved its cells in the notebook file; the notebook was reloaded from it.'
-        ),
-        savedByServerUnsaved: trans.__(
-          'No page was following the last turn, so the server saved its cells in the notebook file. This notebook has unsaved changes, so the file was not loaded: File › Reload Notebook from Disk shows the cells (and drops the unsaved changes).'
-        )
-      },
-      contextMessages: {
-        uploadFailed: trans.__('The upload did not complete.'),
-        uploadCancelled: trans.__('Upload cancelled.'),
-        warmFailed: trans.__('Could not prepare where code runs: %1', '%1')
+      api: new NbChatApi(serviceManager.serverSettings),
+      contents: serviceManager.contents,
+      settings: () => settings,
+      defaults: () => defaults,
+      messages: chatMessages(trans),
+      confirmEdited: count => askAboutEditedCells(count, trans)
+    });
+
+    settingRegistry
+      ?.load(PluginIDs.chats)
+      .then(loaded => {
+        const read = () => {
+          const get = (key: string) => loaded.get(key).composite;
+          const model = get('model');
+          const attempts = get('maxFixAttempts');
+          settings.model = typeof model === 'string' ? model : '';
+          settings.maxFixAttempts = typeof attempts === 'number' ? attempts : 0;
+          settings.reviewMode = asReviewMode(get('reviewMode'));
+          settings.questionAnswerCells = get('questionAnswerCells') !== false;
+          const level = get('contextLevel');
+          defaults.contextLevel = isContextLevel(level)
+            ? level
+            : DEFAULT_CONTEXT_LEVEL;
+          const executor = get('executor');
+          defaults.executor =
+            executor === 'kernel' || executor === 'e2b' ? executor : undefined;
+          registry.settingsChanged();
+        };
+        read();
+        loaded.changed.connect(read);
+      })
+      .catch(reason => {
+        console.warn('jupyter-nbchat: could not load settings', reason);
+      });
+
+    const panel = new ChatPanel({
+      chats: registry,
+      services: {
+        trans,
+        rendermime,
+        // The notebook's own highlighting, so panel code looks like its cells.
+        highlight: languages
+          ? (code, el) =>
+              languages.highlight(code, languages.findBest('python'), el)
+          : null,
+        baseUrl: serviceManager.serverSettings.baseUrl,
+        action: name => {
+          const id = PANEL_COMMANDS[name];
+          return commands.hasCommand(id)
+            ? () => void commands.execute(id)
+            : null;
+        }
       }
     });
-    const created = chats;
-    panel.disposed.connect(() => created.dispose());
-    return created;
+    app.shell.add(panel, 'right', { rank: SIDEBAR_RANK });
+    restorer?.add(panel, 'jupyter-nbchat');
+    panel.disposed.connect(() => registry.dispose());
+
+    return {
+      panel,
+      chatFor: notebook => registry.chatFor(notebook),
+      nameAfterFirstQuestion: notebook =>
+        registry.nameAfterFirstQuestion(notebook)
+    };
   }
 };
 
-/** Commands (and palette items) that open the sidebar and focus its input. */
+/** Commands (and palette items) that open the sidebar, focus it, undo a turn. */
 const commandsPlugin: JupyterFrontEndPlugin<void> = {
   id: PluginIDs.commands,
-  description: PluginIDs.commandsDescription,
+  description:
+    'Commands (and palette items) that open the Notebook Chat sidebar, focus its input and undo the latest turn.',
   autoStart: true,
-  requires: [INbChatPanel],
+  requires: [INbChats, INotebookTracker],
   optional: [ITranslator, ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
-    panel: ChatPanel,
+    chats: INbChats,
+    tracker: INotebookTracker,
     translator: ITranslator | null,
     palette: ICommandPalette | null
   ): void => {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const category = trans.__('Notebook Chat');
+    const { panel } = chats;
 
     app.commands.addCommand(CommandIDs.open, {
       label: trans.__('Open Notebook Chat'),
@@ -241,9 +280,37 @@ const commandsPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    /** The chat of the active notebook and its latest turn, if one can be undone. */
+    const latest = () => {
+      const notebook = tracker.currentWidget;
+      const chat = notebook ? chats.chatFor(notebook) : null;
+      const turnId = chat?.latestTurn() ?? null;
+      return chat && turnId ? { chat, turnId } : null;
+    };
+
+    app.commands.addCommand(CommandIDs.undoLastTurn, {
+      label: trans.__('Undo Last Chat Turn'),
+      caption: trans.__(
+        'Remove the cells, question and answer the latest chat turn added to the active notebook'
+      ),
+      isEnabled: () => latest() !== null,
+      execute: async () => {
+        const found = latest();
+        if (found) {
+          app.shell.activateById(panel.id);
+          await found.chat.undo(found.turnId);
+        }
+      }
+    });
+
     if (palette) {
-      palette.addItem({ command: CommandIDs.open, category });
-      palette.addItem({ command: CommandIDs.focusInput, category });
+      for (const command of [
+        CommandIDs.open,
+        CommandIDs.focusInput,
+        CommandIDs.undoLastTurn
+      ]) {
+        palette.addItem({ command, category });
+      }
     }
   }
 };
@@ -254,9 +321,10 @@ const commandsPlugin: JupyterFrontEndPlugin<void> = {
  */
 const filesPlugin: JupyterFrontEndPlugin<void> = {
   id: PluginIDs.files,
-  description: PluginIDs.filesDescription,
+  description:
+    'Attaching workspace files to a chat (file browser menu, drag and drop, file dialog), new analyses and notebook download.',
   autoStart: true,
-  requires: [INbChatPanel, INbChats, INotebookTracker, IDocumentManager],
+  requires: [INbChats, INotebookTracker, IDocumentManager],
   optional: [
     ITranslator,
     IDefaultFileBrowser,
@@ -265,8 +333,7 @@ const filesPlugin: JupyterFrontEndPlugin<void> = {
   ],
   activate: (
     app: JupyterFrontEnd,
-    panel: ChatPanel,
-    chats: NotebookChats,
+    chats: INbChats,
     tracker: INotebookTracker,
     docManager: IDocumentManager,
     translator: ITranslator | null,
@@ -277,6 +344,7 @@ const filesPlugin: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
     const category = trans.__('Notebook Chat');
     const { commands } = app;
+    const { panel } = chats;
 
     /** The file browser the person is using (the context menu's one). */
     const browser = () =>
@@ -348,7 +416,7 @@ const filesPlugin: JupyterFrontEndPlugin<void> = {
           return;
         }
         void showChat(false);
-        await chats.chatFor(notebook).context.attachPaths(paths);
+        await chats.chatFor(notebook).attachments.attach(paths);
       }
     });
 
@@ -385,7 +453,7 @@ const filesPlugin: JupyterFrontEndPlugin<void> = {
         if (notebook.isDisposed) {
           return;
         }
-        await chats.chatFor(notebook).context.attachPaths(paths);
+        await chats.chatFor(notebook).attachments.attach(paths);
       }
     });
 
@@ -404,7 +472,7 @@ const filesPlugin: JupyterFrontEndPlugin<void> = {
         try {
           const notebook = await createNotebook(folderOf(file.path));
           await showChat(true);
-          await chats.chatFor(notebook).context.attachPaths([file.path]);
+          await chats.chatFor(notebook).attachments.attach([file.path]);
         } catch (reason) {
           reportFailure(reason);
         }
@@ -474,7 +542,6 @@ const filesPlugin: JupyterFrontEndPlugin<void> = {
 };
 
 const plugins: JupyterFrontEndPlugin<any>[] = [
-  panelPlugin,
   chatsPlugin,
   commandsPlugin,
   filesPlugin

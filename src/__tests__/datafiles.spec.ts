@@ -9,8 +9,7 @@ import {
   formatBytes,
   isContextLevel,
   isDataFile,
-  tableShapeLabel,
-  uploadUrl
+  tableShapeLabel
 } from '../attachments/datafiles';
 
 const trans = nullTranslator.load('jupyter_nbchat');
@@ -124,24 +123,6 @@ describe('data files', () => {
 });
 
 describe('URLs', () => {
-  it('builds the upload URL with the folder and the name encoded', () => {
-    expect(uploadUrl('http://h/base/', 'my data', 'a b&c.csv')).toBe(
-      'http://h/base/nbchat/files/upload?dir=my%20data&name=a%20b%26c.csv'
-    );
-  });
-
-  it('uploads into the root with an empty dir', () => {
-    expect(uploadUrl('/', '', 'shoes.csv')).toBe(
-      '/nbchat/files/upload?dir=&name=shoes.csv'
-    );
-  });
-
-  it('adds the context level when given', () => {
-    expect(uploadUrl('/', 'd', 'x.csv', 'schema')).toBe(
-      '/nbchat/files/upload?dir=d&name=x.csv&level=schema'
-    );
-  });
-
   it('builds download links through the contents API', () => {
     expect(downloadUrl('http://h/base/', 'out/chart #1.png')).toBe(
       'http://h/base/files/out/chart%20%231.png?download=1'

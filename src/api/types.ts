@@ -1,6 +1,6 @@
 /**
  * TypeScript mirror of the wire contract in docs/protocol.md
- * (Python side: jupyter_nbchat/models.py).
+ * (Python side: jupyter_nbchat/models.py; the record: jupyter_nbchat/record.py).
  */
 
 import type * as nbformat from '@jupyterlab/nbformat';
@@ -60,16 +60,138 @@ export interface ITurnRequest {
   review?: boolean;
   /** false: no question/answer cells; the conversation lives in `metadata.nbchat.turns`. */
   question_answer_cells?: boolean;
-  /** That list, sent back so Claude sees the earlier questions and answers. */
-  turns?: ITurnRecord[];
+  /** The notebook's `metadata.nbchat` as the browser has it; the turn folds its events onto it. */
+  record?: ChatRecordJSON;
 }
 
-/** One turn as kept in `metadata.nbchat.turns` when question/answer cells are off. */
+/** The JSON of `metadata.nbchat` as the server sends it (read with notebook/record.ts). */
+export type ChatRecordJSON = { [key: string]: unknown };
+
+/** One attached file, as recorded in the notebook. */
+export interface IAttachment {
+  /** Relative to the server root. */
+  path: string;
+  size: number;
+  sha256: string;
+  summary: IFileSummary;
+}
+
+/** Token counts (and cost) of one turn or of many. */
+export interface IUsageTotals {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+  /** Sum of the known costs; null when no turn had one. */
+  cost_usd: number | null;
+}
+
+/** A chat's usage summed over its turns (each counted once, by the server). */
+export interface IChatUsage extends IUsageTotals {
+  turns: number;
+  last_turn_id?: string;
+  last_turn?: IUsageTotals;
+}
+
+/** Where the chat's cells ran last, as the server recorded it. */
+export interface IExecutorState {
+  executor: Executor;
+  state: Record<string, unknown>;
+}
+
+/** A cell a turn put in the notebook; `sha256` of its source as the turn wrote it. */
+export interface ITurnCellRecord {
+  id: string;
+  role: CellRole;
+  sha256: string;
+}
+
+/** One turn as the server records it in `metadata.nbchat.turns`. */
 export interface ITurnRecord {
   turn_id: string;
   question: string;
   /** Markdown; null when the turn ended without an answer. */
   answer: string | null;
+  status: TurnStatus;
+  question_answer_cells: boolean;
+  /** Cells the turn put in the notebook and that were there at its end, in order. */
+  cells: ITurnCellRecord[];
+  /** Failed cells the fix loop replaced: the fixed cell's id and the failed code. */
+  replaced: { by: string; source: string }[];
+  /** Cells from before the turn that it replaced or removed (undo puts them back). */
+  restore: { cell: INotebookCell; index: number }[];
+  /** Review-mode proposals the person skipped. */
+  skipped: { tool_use_id: string; source: string }[];
+}
+
+/** The whole `metadata.nbchat` record, authored by the server (jupyter_nbchat/record.py). */
+export interface IChatRecord {
+  attachments: IAttachment[];
+  /** Absent: the chat has not chosen (the settings decide). */
+  context_level?: ContextLevel;
+  /** The chat's own executor choice. */
+  executor?: Executor;
+  executor_state?: IExecutorState;
+  usage?: IChatUsage;
+  turns: ITurnRecord[];
+}
+
+/** One change the person makes to the record (`POST nbchat/record`). */
+export type RecordChange =
+  | { attach: string[] }
+  | { detach: string }
+  | { context_level: ContextLevel }
+  | { executor: Executor };
+
+/** Body of `POST nbchat/record`. */
+export interface IRecordChangeRequest {
+  notebook_path: string;
+  /** The notebook's `metadata.nbchat` as the browser has it. */
+  record: ChatRecordJSON;
+  change: RecordChange;
+}
+
+/** Answer of `POST nbchat/record`. */
+export interface IRecordChanged {
+  /** The folded record: set it as the notebook's `metadata.nbchat`. */
+  record: ChatRecordJSON;
+  /** What Claude will be told about the attachments. */
+  prompt: string;
+}
+
+/** Body of `POST nbchat/undo`. */
+export interface IUndoRequest {
+  notebook_path: string;
+  turn_id: string;
+  record: ChatRecordJSON;
+  /** The notebook as the browser has it. */
+  cells: INotebookCell[];
+}
+
+/** Answer of `POST nbchat/undo`: what to change in the notebook. */
+export interface IUndoPlan {
+  turn_id: string;
+  /** Ids of cells the turn added that are still there. */
+  remove: string[];
+  /** Those of `remove` the person edited since the turn wrote them. */
+  edited: string[];
+  /** Cells to put back, at `index`. */
+  restore: { cell: INotebookCell; index: number }[];
+  /** `metadata.nbchat` without that turn (usage kept). */
+  record: ChatRecordJSON;
+  summary: { added: number; replaced: number; skipped: number };
+}
+
+/** Body of `POST nbchat/executor/rerun`. */
+export interface IRerunRequest {
+  notebook_path: string;
+  codes: string[];
+}
+
+/** Answer of `POST nbchat/executor/rerun`. */
+export interface IRerunResult {
+  ran: number;
+  failed: { index: number; ename: string; evalue: string }[];
 }
 
 /** Body of `POST nbchat/executor/warm`. */
@@ -226,7 +348,7 @@ export interface ICellTag {
   turn_id: string;
   role: CellRole;
   tool_use_id?: string;
-  /** Question cells: the question as typed (the source quotes it as markdown). */
+  /** Question and answer cells: the text itself (the source heads it in markdown). */
   text?: string;
 }
 
@@ -247,9 +369,14 @@ export type ErrorKind =
 
 /** Fields common to every event. */
 interface IEventBase {
-  /** 1, 2, 3 … per turn. */
+  /** Increasing per turn (a replay may skip numbers). */
   seq: number;
   turn_id: string;
+  /**
+   * The whole folded `metadata.nbchat`, on the events that change it: the
+   * browser sets it as is.
+   */
+  record?: ChatRecordJSON;
 }
 
 export interface ITurnStartedEvent extends IEventBase {
@@ -295,6 +422,28 @@ export interface IPhaseEvent extends IEventBase {
   attempt?: number | null;
   /** … out of at most this many. */
   max_attempts?: number | null;
+}
+
+/** A code cell starts running: insert it, mark it running. */
+export interface ICellStartedEvent extends IEventBase {
+  type: 'cell_started';
+  /** A code cell without outputs (`execution_count` null). */
+  cell: TurnCell;
+  /** Id of the cell it takes the place of (a failed cell, or a proposal). */
+  replaces?: string | null;
+}
+
+/** Live outputs of a running cell: the whole current list, not a delta. */
+export interface ICellOutputsEvent extends IEventBase {
+  type: 'cell_outputs';
+  cell_id: string;
+  outputs: nbformat.IOutput[];
+  execution_count?: number | null;
+}
+
+/** The record changed outside the turn's own events (an attachment, a choice). */
+export interface IRecordEvent extends IEventBase {
+  type: 'record';
 }
 
 export interface ICellEvent extends IEventBase {
@@ -382,6 +531,8 @@ export type TurnEvent =
   | ICodeDeltaEvent
   | ICellRunningEvent
   | IPhaseEvent
+  | ICellStartedEvent
+  | ICellOutputsEvent
   | ICellEvent
   | ICellProposedEvent
   | ICellSkippedEvent
@@ -392,7 +543,5 @@ export type TurnEvent =
   | IExecutorStateEvent
   | IFilesChangedEvent
   | INoticeEvent
+  | IRecordEvent
   | ITurnFinishedEvent;
-
-/** The `type` discriminator of an event. */
-export type TurnEventType = TurnEvent['type'];

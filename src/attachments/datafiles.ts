@@ -1,12 +1,11 @@
 /**
  * Pure helpers about attached data files: what a chip says, which files can
- * be attached, and the upload URL. No DOM, no network.
+ * be attached, where they download from. No DOM, no network.
  */
 
 import { PathExt, URLExt } from '@jupyterlab/coreutils';
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import { API_NAMESPACE } from '../api/client';
 import type { ContextLevel, IFileSummary, ITableSummary } from '../api/types';
 
 /** Extensions (lower case, with the dot) "Analyse in chat" offers to open. */
@@ -129,30 +128,6 @@ export function formatBytes(size: number): string {
     }
   }
   return `${value.toFixed(1)} ${unit}`;
-}
-
-/**
- * The URL of `PUT nbchat/files/upload` for a file named `name` uploaded into
- * the server-root-relative folder `dir` ('' for the root).
- */
-export function uploadUrl(
-  baseUrl: string,
-  dir: string,
-  name: string,
-  level?: ContextLevel
-): string {
-  const query: [string, string][] = [
-    ['dir', dir],
-    ['name', name]
-  ];
-  if (level) {
-    query.push(['level', level]);
-  }
-  // Every key keeps its "=", even with an empty value (the root folder).
-  const search = query
-    .map(([key, value]) => `${key}=${encodeURIComponent(value)}`)
-    .join('&');
-  return `${URLExt.join(baseUrl, API_NAMESPACE, 'files', 'upload')}?${search}`;
 }
 
 /** The URL that downloads the server-root-relative `path` (contents API). */

@@ -1,169 +1,131 @@
 /**
- * One chat per open notebook, and the panel following the active one.
+ * One chat per open notebook, and which one the sidebar shows.
  */
 
 import { PathExt } from '@jupyterlab/coreutils';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
-import type { Contents, ServerConnection } from '@jupyterlab/services';
+import type { Contents } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import {
-  ChatContext,
-  IChatContextMessages,
-  IChatDefaults,
-  usableDefaults
-} from '../attachments/context';
-import { DEFAULT_CONTEXT_LEVEL, folderOf } from '../attachments/datafiles';
-import {
-  ChatModel,
-  IChatModelMessages,
-  ITurnEnded,
-  ITurnSettings,
-  runningTurn
-} from './model';
+import { errorMessage, NbChatApi } from '../api/client';
+import type { IStatus } from '../api/types';
+import { folderOf } from '../attachments/datafiles';
+import { NotebookDocument } from '../notebook/document';
 import {
   isUntitledNotebook,
   slugFromQuestion,
   uniqueNotebookName
 } from '../notebook/naming';
-import { readChatMetadata } from '../notebook/metadata';
-import { INotebookWriter, notebookMetadataStore } from '../notebook/writer';
-import type { ChatPanel } from '../components/panel';
-import { stateFromCells } from './reducer';
+import { EditedChoice, IChatMessages, ITurnEnded, NotebookChat } from './chat';
+import { IChatDefaults, ITurnSettings, usableDefaults } from './settings';
+
+/** What the panel knows about the server extension. */
+export type ServerState =
+  | { kind: 'loading' }
+  | { kind: 'ready'; status: IStatus }
+  | { kind: 'unreachable'; message: string };
+
+/** The chat the sidebar shows, with its notebook's names. */
+export interface ICurrentChat {
+  /** Stable key (the notebook widget's id). */
+  key: string;
+  /** File name shown in the header. */
+  name: string;
+  /** Path relative to the server root. */
+  path: string;
+  chat: NotebookChat;
+}
 
 /** Construction options of NotebookChats. */
 export interface INotebookChatsOptions {
   tracker: INotebookTracker;
-  panel: ChatPanel;
-  writer: INotebookWriter;
-  serverSettings: ServerConnection.ISettings;
-  /** Lists folders when a new analysis is named after its first question. */
+  api: NbChatApi;
+  /** Lists folders (new analyses named after their first question) and reads files. */
   contents?: Contents.IManager;
   /** The person's settings, read at send time. */
-  turnSettings: () => ITurnSettings;
+  settings: () => ITurnSettings;
   /** What a chat uses until it chooses (settings); read whenever needed. */
-  chatDefaults?: () => IChatDefaults;
-  messages: Partial<IChatModelMessages>;
-  contextMessages?: Partial<IChatContextMessages>;
-}
-
-/** The conversation and the data of one notebook's chat. */
-export interface INotebookChat {
-  model: ChatModel;
-  context: ChatContext;
+  defaults: () => IChatDefaults;
+  messages?: Partial<IChatMessages>;
+  /** Asks whether cells the person edited go too when a turn is undone. */
+  confirmEdited?: (count: number) => Promise<EditedChoice>;
 }
 
 /**
  * Keeps a chat per open notebook (so a turn keeps running, and a draft
- * survives, while another notebook is active) and shows the active one.
+ * survives, while another notebook is active) and follows the active one.
  */
 export class NotebookChats implements IDisposable {
   constructor(options: INotebookChatsOptions) {
     this._options = options;
-    options.tracker.currentChanged.connect(this._follow, this);
-    options.tracker.widgetAdded.connect(this._watch, this);
-    options.tracker.forEach(notebook => this._watch(options.tracker, notebook));
+    const { tracker, api } = options;
+    tracker.currentChanged.connect(this._follow, this);
+    tracker.widgetAdded.connect(this._watch, this);
+    tracker.forEach(notebook => this._watch(tracker, notebook));
     this._follow();
+    // Not awaited: nothing waits on the network.
+    api.status().then(
+      status => this._setServer({ kind: 'ready', status }),
+      reason =>
+        this._setServer({ kind: 'unreachable', message: errorMessage(reason) })
+    );
+  }
+
+  /** Emitted when the current chat or the server state changes. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** What is known about the server extension. */
+  get server(): ServerState {
+    return this._server;
+  }
+
+  /** The chat of the active notebook, or null when none is active. */
+  get current(): ICurrentChat | null {
+    return this._current;
   }
 
   get isDisposed(): boolean {
     return this._isDisposed;
   }
 
-  /** Emitted when a notebook is renamed after its first question. */
-  get renamed(): ISignal<this, { from: string; to: string }> {
-    return this._renamed;
-  }
-
   /** The chat of `notebook`, created on first use. */
-  chatFor(notebook: NotebookPanel): INotebookChat {
+  chatFor(notebook: NotebookPanel): NotebookChat {
     const existing = this._chats.get(notebook);
     if (existing) {
       return existing;
     }
-    const { writer, serverSettings, turnSettings, messages } = this._options;
-    const store = notebookMetadataStore(notebook);
-    const context = new ChatContext({
-      store,
+    const { api, contents, settings, messages, confirmEdited } = this._options;
+    const chat = new NotebookChat({
+      doc: new NotebookDocument(notebook, contents),
+      api,
+      settings,
       defaults: () => this._defaults(),
-      notebookPath: () => notebook.context.path,
-      serverSettings,
-      messages: this._options.contextMessages
+      serverExecutor: () =>
+        this._server.kind === 'ready' ? this._server.status.executor : 'kernel',
+      confirmEdited,
+      messages
     });
-    const model = new ChatModel({
-      notebookPath: () => notebook.context.path,
-      writer,
-      serverSettings,
-      turnSettings,
-      messages,
-      requestFields: () => context.requestFields(),
-      turnRecords: () => context.turnRecords(),
-      defaultExecutor: () => {
-        const server = this._options.panel.server;
-        return server.kind === 'ready' ? server.status.executor : 'kernel';
-      }
-    });
-    model.eventApplied.connect((_, event) => context.handleEvent(event));
-    context.metadataWritten.connect(() => model.markForSave());
-    model.turnEnded.connect((_, ended) => {
+    this._chats.set(notebook, chat);
+    chat.turnEnded.connect((_, ended) => {
       void this._maybeRename(notebook, ended);
     });
-    const chat = { model, context };
-    this._chats.set(notebook, chat);
-
-    /** The conversation the notebook's cells and metadata record. */
-    const recorded = () => {
-      const cells = notebook.model?.sharedModel.toJSON().cells ?? [];
-      const records = readChatMetadata(store.get()).turns ?? [];
-      return stateFromCells(cells as any, records);
-    };
-    // The server saved a turn while no page followed: show what it wrote.
-    model.diskLoaded.connect(() => model.restore(recorded(), true));
-
-    // Reopening a notebook shows the conversation its cells record, and
-    // the files its metadata lists.
+    // Reopening a notebook shows the conversation it records, its files,
+    // and follows a turn that still runs for it.
     void notebook.context.ready.then(() => {
-      if (model.isDisposed) {
-        return;
+      if (!chat.isDisposed) {
+        void chat.load();
       }
-      model.restore(recorded());
-      void context.load();
-      // A turn may still run for it (the page was reloaded): follow it.
-      void model.resume();
     });
     notebook.context.pathChanged.connect(this._follow, this);
     notebook.disposed.connect(() => {
       this._chats.delete(notebook);
-      model.dispose();
-      context.dispose();
+      chat.dispose();
       this._follow();
     });
     return chat;
-  }
-
-  /** The settings' defaults, as this server can honour them. */
-  private _defaults(): IChatDefaults {
-    const server = this._options.panel.server;
-    return usableDefaults(
-      this._options.chatDefaults?.() ?? { contextLevel: DEFAULT_CONTEXT_LEVEL },
-      server.kind === 'ready' ? server.status : null
-    );
-  }
-
-  /** The settings changed: chats that have not chosen follow them. */
-  settingsChanged(): void {
-    this._chats.forEach(chat => chat.context.defaultsChanged());
-    this._follow();
-  }
-
-  /** The chat of the notebook the tracker has current, if any. */
-  currentChat(): { notebook: NotebookPanel; chat: INotebookChat } | null {
-    const notebook = this._options.tracker.currentWidget;
-    if (!notebook || notebook.isDisposed) {
-      return null;
-    }
-    return { notebook, chat: this.chatFor(notebook) };
   }
 
   /**
@@ -174,6 +136,12 @@ export class NotebookChats implements IDisposable {
     this._autoName.add(notebook);
   }
 
+  /** The settings changed: chats that have not chosen follow them. */
+  settingsChanged(): void {
+    this._chats.forEach(chat => chat.settingsChanged());
+    this._follow();
+  }
+
   dispose(): void {
     if (this._isDisposed) {
       return;
@@ -181,12 +149,27 @@ export class NotebookChats implements IDisposable {
     this._isDisposed = true;
     this._options.tracker.currentChanged.disconnect(this._follow, this);
     this._options.tracker.widgetAdded.disconnect(this._watch, this);
-    this._chats.forEach(chat => {
-      chat.model.dispose();
-      chat.context.dispose();
-    });
+    this._chats.forEach(chat => chat.dispose());
     this._chats.clear();
     Signal.clearData(this);
+  }
+
+  /** The settings' defaults, as this server can honour them. */
+  private _defaults(): IChatDefaults {
+    const server = this._server;
+    return usableDefaults(
+      this._options.defaults(),
+      server.kind === 'ready' ? server.status : null
+    );
+  }
+
+  private _setServer(server: ServerState): void {
+    this._server = server;
+    if (!this._isDisposed) {
+      // Chats that have not chosen may now run elsewhere.
+      this._chats.forEach(chat => chat.settingsChanged());
+      this._changed.emit();
+    }
   }
 
   private async _maybeRename(
@@ -199,11 +182,8 @@ export class NotebookChats implements IDisposable {
     this._autoName.delete(notebook);
     const contents = this._options.contents;
     const path = notebook.context.path;
-    if (!contents || !isUntitledNotebook(PathExt.basename(path))) {
-      return;
-    }
     const question = ended.question.trim();
-    if (question === '') {
+    if (!contents || !isUntitledNotebook(PathExt.basename(path)) || !question) {
       return;
     }
     try {
@@ -214,37 +194,35 @@ export class NotebookChats implements IDisposable {
         return;
       }
       await notebook.context.rename(name);
-      this._renamed.emit({ from: path, to: notebook.context.path });
     } catch (reason) {
       // Keeping the Untitled name is harmless; say why in the console only.
       console.warn('jupyter-nbchat: could not rename the notebook', reason);
     }
   }
 
-  /** Show the chat of the tracker's current notebook (or the empty state). */
+  /** Show the chat of the tracker's current notebook (or none). */
   private _follow(): void {
     if (this._isDisposed) {
       return;
     }
-    const current = this._options.tracker.currentWidget;
-    const panel = this._options.panel;
-    if (!current || current.isDisposed) {
-      panel.notebook = null;
-      return;
+    const notebook = this._options.tracker.currentWidget;
+    if (!notebook || notebook.isDisposed) {
+      this._current = null;
+    } else {
+      const known = this._chats.has(notebook);
+      const chat = this.chatFor(notebook);
+      if (known) {
+        // A turn may have started elsewhere (another window) meanwhile.
+        void chat.resume();
+      }
+      this._current = {
+        key: notebook.id,
+        name: PathExt.basename(notebook.context.path),
+        path: notebook.context.path,
+        chat
+      };
     }
-    const known = this._chats.get(current);
-    const chat = this.chatFor(current);
-    if (known) {
-      // A turn may have started elsewhere (another window) meanwhile.
-      void chat.model.resume();
-    }
-    panel.notebook = {
-      key: current.id,
-      name: PathExt.basename(current.context.path),
-      path: current.context.path,
-      model: chat.model,
-      context: chat.context
-    };
+    this._changed.emit();
   }
 
   /**
@@ -253,17 +231,16 @@ export class NotebookChats implements IDisposable {
    */
   private _watch(_: INotebookTracker, notebook: NotebookPanel): void {
     void notebook.context.ready.then(async () => {
-      if (
-        this._isDisposed ||
-        notebook.isDisposed ||
-        this._chats.has(notebook)
-      ) {
+      if (this._isDisposed || this._chats.has(notebook)) {
         return;
       }
-      const running = await runningTurn(
-        notebook.context.path,
-        this._options.serverSettings
-      );
+      let running = false;
+      try {
+        const turns = await this._options.api.turns(notebook.context.path);
+        running = turns[turns.length - 1]?.status === 'running';
+      } catch {
+        // The server did not answer: nothing to follow.
+      }
       if (
         running &&
         !this._isDisposed &&
@@ -276,10 +253,10 @@ export class NotebookChats implements IDisposable {
   }
 
   private readonly _options: INotebookChatsOptions;
-  private readonly _chats = new Map<NotebookPanel, INotebookChat>();
+  private readonly _chats = new Map<NotebookPanel, NotebookChat>();
   private readonly _autoName = new WeakSet<NotebookPanel>();
-  private readonly _renamed = new Signal<this, { from: string; to: string }>(
-    this
-  );
+  private readonly _changed = new Signal<this, void>(this);
+  private _server: ServerState = { kind: 'loading' };
+  private _current: ICurrentChat | null = null;
   private _isDisposed = false;
 }

@@ -15,7 +15,7 @@ import {
 } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
 
-import type { ChatContext, IChatContextState } from '../attachments/context';
+import type { IAttachment, IFileSummary, ITableSummary } from '../api/types';
 import {
   chipDetail,
   CONTEXT_LEVELS,
@@ -24,9 +24,8 @@ import {
   isContextLevel,
   tableShapeLabel
 } from '../attachments/datafiles';
+import type { ChatAttachments } from '../attachments/model';
 import { useSignalRefresh } from './hooks';
-import type { IAttachment } from '../notebook/metadata';
-import type { IFileSummary, ITableSummary } from '../api/types';
 
 /** Most column names listed per table in the details dialog. */
 const MAX_COLUMNS_SHOWN = 200;
@@ -40,22 +39,20 @@ function fileTypeIcon(summary: IFileSummary): LabIcon {
     : fileIcon;
 }
 
-/** Props of AttachArea. */
-export interface IAttachAreaProps {
-  context: ChatContext;
-  trans: TranslationBundle;
-}
-
 /**
  * Chips, uploads and problems of the chat's attachments, with the level
  * select once something is attached. Renders nothing for a chat without
  * any of them.
  */
-export function AttachArea(props: IAttachAreaProps): JSX.Element | null {
-  const { context, trans } = props;
-  useSignalRefresh(context.changed);
-  const state = context.state;
-  const attachments = state.meta.attachments;
+export function AttachArea(props: {
+  attachments: ChatAttachments;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { trans } = props;
+  const model = props.attachments;
+  useSignalRefresh(model.changed);
+  const state = model.state;
+  const attachments = model.files;
   const levelId = useId();
   if (
     attachments.length === 0 &&
@@ -73,8 +70,8 @@ export function AttachArea(props: IAttachAreaProps): JSX.Element | null {
               <AttachmentChip
                 attachment={attachment}
                 trans={trans}
-                onOpen={() => showAttachmentDetails(context, attachment, trans)}
-                onRemove={() => void context.remove(attachment.path)}
+                onOpen={() => showAttachmentDetails(model, attachment, trans)}
+                onRemove={() => void model.detach(attachment.path)}
               />
             </li>
           ))}
@@ -101,7 +98,7 @@ export function AttachArea(props: IAttachAreaProps): JSX.Element | null {
                 className="jp-NbChat-iconButton"
                 aria-label={trans.__('Cancel the upload of %1', upload.name)}
                 title={trans.__('Cancel the upload of %1', upload.name)}
-                onClick={() => context.cancelUpload(upload.id)}
+                onClick={() => model.cancelUpload(upload.id)}
               >
                 <closeIcon.react tag="span" elementSize="small" />
               </button>
@@ -117,7 +114,7 @@ export function AttachArea(props: IAttachAreaProps): JSX.Element | null {
             className="jp-NbChat-iconButton"
             aria-label={trans.__('Dismiss')}
             title={trans.__('Dismiss')}
-            onClick={() => context.dismissError(error.id)}
+            onClick={() => model.dismissError(error.id)}
           >
             <closeIcon.react tag="span" elementSize="small" />
           </button>
@@ -131,11 +128,11 @@ export function AttachArea(props: IAttachAreaProps): JSX.Element | null {
           <select
             id={levelId}
             className="jp-NbChat-select"
-            value={state.meta.context_level}
+            value={model.contextLevel}
             onChange={event => {
               const level = event.target.value;
               if (isContextLevel(level)) {
-                void context.setContextLevel(level);
+                void model.setContextLevel(level);
               }
             }}
           >
@@ -157,7 +154,7 @@ export function AttachArea(props: IAttachAreaProps): JSX.Element | null {
 }
 
 /** One attached file: opens its details; × detaches it. */
-export function AttachmentChip(props: {
+function AttachmentChip(props: {
   attachment: IAttachment;
   trans: TranslationBundle;
   onOpen: () => void;
@@ -213,14 +210,14 @@ export function AttachmentChip(props: {
 }
 
 /** Open the details dialog of an attached file. */
-export function showAttachmentDetails(
-  context: ChatContext,
+function showAttachmentDetails(
+  model: ChatAttachments,
   attachment: IAttachment,
   trans: TranslationBundle
 ): void {
   const body = ReactWidget.create(
     <AttachmentDetails
-      context={context}
+      model={model}
       path={attachment.path}
       fallback={attachment}
       trans={trans}
@@ -236,16 +233,15 @@ export function showAttachmentDetails(
 
 /** The details of one attachment, kept up to date while the dialog is open. */
 function AttachmentDetails(props: {
-  context: ChatContext;
+  model: ChatAttachments;
   path: string;
   fallback: IAttachment;
   trans: TranslationBundle;
 }): JSX.Element {
-  const { context, path, fallback, trans } = props;
-  useSignalRefresh(context.changed);
-  const state: IChatContextState = context.state;
-  const attachment =
-    state.meta.attachments.find(a => a.path === path) ?? fallback;
+  const { model, path, fallback, trans } = props;
+  useSignalRefresh(model.changed);
+  const state = model.state;
+  const attachment = model.files.find(a => a.path === path) ?? fallback;
   const summary = attachment.summary;
   const tables = summary.tables ?? [];
   const sheets = summary.sheets ?? [];
@@ -288,7 +284,7 @@ function AttachmentDetails(props: {
       <p className="jp-NbChat-muted">
         {trans.__(
           'Sent with every question of this chat, for all its attached files (%1):',
-          contextLevelLabel(state.meta.context_level, trans)
+          contextLevelLabel(model.contextLevel, trans)
         )}
       </p>
       <pre

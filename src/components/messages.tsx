@@ -1,5 +1,6 @@
 /**
- * The messages list: one component per kind of chat item.
+ * The messages list: the turns of the conversation, one component per kind
+ * of chat item, and under each finished turn what it changed and its Undo.
  */
 
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -7,37 +8,30 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { infoIcon } from '@jupyterlab/ui-components';
 import React, { useEffect, useRef } from 'react';
 
+import type { NotebookChat } from '../chat/chat';
+import {
+  ChatItem,
+  ICellItem,
+  ICodeItem,
+  INoticeItem,
+  isRunning
+} from '../chat/conversation';
 import { linkCellReferences } from './cellrefs';
 import { ImageView, MarkdownView } from './markdown';
-import type { ChatItem, ICellItem, ICodeItem, IRetry } from '../chat/reducer';
-import type { ReviewChoice } from '../api/types';
+import { TurnFooter } from './turn';
 
 /** Writes `code` into `el` with syntax highlighting (Python). */
 export type CodeHighlighter = (code: string, el: HTMLElement) => Promise<void>;
 
-/** What the Run / Skip buttons of a proposed cell (review mode) call. */
-export interface IReviewHandlers {
-  /** Run (the cell as it is in the notebook now) or skip the proposal. */
-  decide: (toolUseId: string, decision: ReviewChoice) => void;
-  /** Scroll the notebook to the proposed cell and select it. */
-  reveal: (cellId: string) => void;
-}
-
 /** Props of MessageList. */
 export interface IMessageListProps {
-  items: readonly ChatItem[];
+  chat: NotebookChat;
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
   /** Whether a Retry may be sent now (no turn runs, the server is ready). */
-  canRetry?: boolean;
-  /** Send an error's question again. */
-  onRetry?: (retry: IRetry) => void;
-  /** Review mode: Run / Skip a proposed cell. */
-  review?: IReviewHandlers;
-  /** Scroll the notebook to a cell and select it. */
-  onReveal?: (cellId: string) => void;
+  canRetry: boolean;
   /** Highlights code once Claude has finished writing it. */
-  highlight?: CodeHighlighter | null;
+  highlight: CodeHighlighter | null;
 }
 
 /**
@@ -69,9 +63,8 @@ export function cellForReference(
 
 /** Every item of the conversation, newest last, kept scrolled to the bottom. */
 export function MessageList(props: IMessageListProps): JSX.Element {
-  const { items, trans, rendermime, canRetry, onRetry, review, onReveal } =
-    props;
-  const highlight = props.highlight ?? null;
+  const { chat, trans, rendermime, canRetry, highlight } = props;
+  const items = chat.state.items;
   const list = useRef<HTMLDivElement>(null);
   // Read at click time: the cells may change after an answer rendered.
   const itemsRef = useRef(items);
@@ -130,39 +123,90 @@ export function MessageList(props: IMessageListProps): JSX.Element {
       aria-label={trans.__('Conversation')}
     >
       <div ref={inner}>
-        {items.map(item => (
-          <Message
-            key={item.key}
-            item={item}
-            trans={trans}
-            rendermime={rendermime}
-            canRetry={!!canRetry}
-            onRetry={onRetry}
-            review={review}
-            onReveal={onReveal}
-            findCell={findCell}
-            highlight={highlight}
-          />
-        ))}
+        {turnGroups(chat).map(group => {
+          const messages = group.items.map(item => (
+            <Message
+              key={item.key}
+              item={item}
+              chat={chat}
+              trans={trans}
+              rendermime={rendermime}
+              canRetry={canRetry}
+              findCell={findCell}
+              highlight={highlight}
+            />
+          ));
+          return group.turnId === null ? (
+            messages
+          ) : (
+            <section
+              key={group.key}
+              className="jp-NbChat-turn"
+              data-turn-id={group.turnId}
+              aria-label={trans.__('Turn')}
+            >
+              {messages}
+              {group.finished && (
+                <TurnFooter chat={chat} turnId={group.turnId} trans={trans} />
+              )}
+            </section>
+          );
+        })}
       </div>
     </div>
   );
 }
 
+/** Items in a row of the same turn, and whether that turn is over. */
+interface ITurnGroup {
+  key: string;
+  turnId: string | null;
+  items: ChatItem[];
+  /** The turn's last group once it finished: it gets the turn's footer. */
+  finished: boolean;
+}
+
+/** The conversation's items grouped by turn, in order. */
+function turnGroups(chat: NotebookChat): ITurnGroup[] {
+  const state = chat.state;
+  const groups: ITurnGroup[] = [];
+  for (const item of state.items) {
+    const last = groups[groups.length - 1];
+    if (last && last.turnId === item.turnId) {
+      last.items.push(item);
+    } else {
+      groups.push({
+        key: `group:${item.key}`,
+        turnId: item.turnId,
+        items: [item],
+        finished: false
+      });
+    }
+  }
+  const running = isRunning(state) ? state.turn!.turnId : null;
+  const footed = new Set<string>();
+  for (let i = groups.length - 1; i >= 0; i--) {
+    const turnId = groups[i].turnId;
+    if (turnId !== null && turnId !== running && !footed.has(turnId)) {
+      footed.add(turnId);
+      groups[i].finished = true;
+    }
+  }
+  return groups;
+}
+
 function Message(props: {
   item: ChatItem;
+  chat: NotebookChat;
   trans: TranslationBundle;
   rendermime: IRenderMimeRegistry | null;
   canRetry: boolean;
-  onRetry?: (retry: IRetry) => void;
-  review?: IReviewHandlers;
-  onReveal?: (cellId: string) => void;
   /** The cell an answer of `turnId` means by "Cell [count]", if any. */
   findCell: (turnId: string | null, count: number) => string | null;
   highlight: CodeHighlighter | null;
 }): JSX.Element {
-  const { item, trans, rendermime, canRetry, onRetry, review } = props;
-  const { onReveal, findCell } = props;
+  const { item, chat, trans, rendermime, canRetry, findCell } = props;
+  const onReveal = (cellId: string) => void chat.reveal(cellId);
   switch (item.kind) {
     case 'question':
       return (
@@ -180,8 +224,8 @@ function Message(props: {
       return (
         <CodeMessage
           item={item}
+          chat={chat}
           trans={trans}
-          review={review}
           highlight={props.highlight}
         />
       );
@@ -201,22 +245,19 @@ function Message(props: {
             className="jp-NbChat-markdown"
             text={item.text}
             rendermime={rendermime}
-            decorate={
-              onReveal &&
-              (node => {
-                linkCellReferences(
-                  node,
-                  count => findCell(item.turnId, count) !== null,
-                  count => {
-                    const cellId = findCell(item.turnId, count);
-                    if (cellId) {
-                      onReveal(cellId);
-                    }
-                  },
-                  count => trans.__('Show cell [%1] in the notebook', count)
-                );
-              })
-            }
+            decorate={node => {
+              linkCellReferences(
+                node,
+                count => findCell(item.turnId, count) !== null,
+                count => {
+                  const cellId = findCell(item.turnId, count);
+                  if (cellId) {
+                    onReveal(cellId);
+                  }
+                },
+                count => trans.__('Show cell [%1] in the notebook', count)
+              );
+            }}
           />
         </div>
       );
@@ -224,14 +265,14 @@ function Message(props: {
       return (
         <div className="jp-NbChat-message jp-NbChat-error" role="alert">
           <div className="jp-NbChat-plainText">{item.message}</div>
-          {item.retry && onRetry && (
+          {item.retry && (
             <div className="jp-NbChat-errorActions">
               <button
                 type="button"
                 className="jp-NbChat-button jp-mod-retry"
                 disabled={!canRetry}
                 title={trans.__('Ask “%1” again', item.retry.question)}
-                onClick={() => onRetry(item.retry!)}
+                onClick={() => void chat.retry(item.retry!)}
               >
                 {trans.__('Retry')}
               </button>
@@ -240,12 +281,7 @@ function Message(props: {
         </div>
       );
     case 'notice':
-      return (
-        <div className="jp-NbChat-message jp-NbChat-info" role="note">
-          <infoIcon.react tag="span" elementSize="small" />
-          <span className="jp-NbChat-plainText">{item.text}</span>
-        </div>
-      );
+      return <NoticeMessage item={item} chat={chat} trans={trans} />;
     case 'stopped':
       return (
         <div className="jp-NbChat-message jp-NbChat-stopped">
@@ -297,16 +333,51 @@ function CodeBlock(props: {
   );
 }
 
+/** Something to tell; after an undo, it offers to restart and re-run. */
+function NoticeMessage(props: {
+  item: INoticeItem;
+  chat: NotebookChat;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { item, chat, trans } = props;
+  return (
+    <div
+      className={`jp-NbChat-message ${item.warn ? 'jp-NbChat-notice' : 'jp-NbChat-info'}`}
+      role="note"
+    >
+      <infoIcon.react tag="span" elementSize="small" />
+      <div className="jp-NbChat-infoBody">
+        <span className="jp-NbChat-plainText">{item.text}</span>
+        {item.action === 'rerun' && (
+          <div className="jp-NbChat-noticeActions">
+            <button
+              type="button"
+              className="jp-NbChat-button"
+              disabled={chat.busy || chat.runtime.state.restarting}
+              title={trans.__(
+                'Restart where the cells ran and run the cells left in the notebook'
+              )}
+              onClick={() => void chat.rerun(item.key)}
+            >
+              {trans.__('Restart and run remaining cells')}
+            </button>
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
+
 function CodeMessage(props: {
   item: ICodeItem;
+  chat: NotebookChat;
   trans: TranslationBundle;
-  review?: IReviewHandlers;
   highlight: CodeHighlighter | null;
 }): JSX.Element {
-  const { item, trans, review } = props;
+  const { item, chat, trans } = props;
   const highlight = item.state === 'writing' ? null : props.highlight;
   const proposal = item.proposal;
-  const waiting = item.state === 'proposed' && !!proposal && !!review;
+  const waiting = item.state === 'proposed' && !!proposal;
   const label = codeLabel(item, trans);
   return (
     <div
@@ -333,7 +404,7 @@ function CodeMessage(props: {
               className="jp-NbChat-button jp-mod-accept"
               disabled={proposal.decision !== null}
               title={trans.__('Run the cell as it is in the notebook')}
-              onClick={() => review.decide(item.toolUseId, 'run')}
+              onClick={() => void chat.review(item.toolUseId, 'run')}
             >
               {trans.__('Run')}
             </button>
@@ -344,14 +415,14 @@ function CodeMessage(props: {
               title={trans.__(
                 'Do not run this cell; it is removed from the notebook'
               )}
-              onClick={() => review.decide(item.toolUseId, 'skip')}
+              onClick={() => void chat.review(item.toolUseId, 'skip')}
             >
               {trans.__('Skip')}
             </button>
             <button
               type="button"
               className="jp-NbChat-linkButton"
-              onClick={() => review.reveal(proposal.cellId)}
+              onClick={() => void chat.reveal(proposal.cellId)}
             >
               {trans.__('Show in notebook')}
             </button>

@@ -2,120 +2,46 @@
  * The chat sidebar: a ReactWidget showing the chat of the active notebook.
  */
 
-import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import type { ServerConnection } from '@jupyterlab/services';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import {
-  addIcon,
-  downloadIcon,
-  folderIcon,
-  ReactWidget
-} from '@jupyterlab/ui-components';
-import type { CommandRegistry } from '@lumino/commands';
+import { addIcon, downloadIcon, ReactWidget } from '@jupyterlab/ui-components';
 import type { Drag } from '@lumino/dragdrop';
 import type { Message } from '@lumino/messaging';
-import { ISignal, Signal } from '@lumino/signaling';
-import React, { useEffect, useRef, useState } from 'react';
+import React from 'react';
 
-import { AttachArea } from './attachments';
-import type { ChatContext } from '../attachments/context';
-import { useElapsedSeconds, useSignalRefresh } from './hooks';
+import type { NotebookChats, ServerState } from '../chat/registry';
+import type { INbChatPanel } from '../tokens';
+import { Conversation, IViewServices } from './conversation';
+import { useSignalRefresh } from './hooks';
 import { attachIcon, chatIcon } from './icons';
-import { turnTotals } from '../notebook/metadata';
-import { CodeHighlighter, MessageList } from './messages';
-import type { ChatModel } from '../chat/model';
-import { isRunning, runningOrdinal, statusText } from '../chat/reducer';
-import { ChatFooter, FilesCreated, usageText, Variables } from './sections';
-import { CommandIDs } from '../tokens';
-import type { IStatus } from '../api/types';
 
 /** The drag mime of JupyterLab's file browser: a list of paths. */
-export const CONTENTS_MIME = 'application/x-jupyter-icontents';
+const CONTENTS_MIME = 'application/x-jupyter-icontents';
 
 /** The DOM id of the sidebar (also used to activate it). */
-export const PANEL_ID = 'jp-NbChat-panel';
-
-/** The notebook the panel currently shows. */
-export interface IPanelNotebook {
-  /** Stable key (the notebook widget's id). */
-  key: string;
-  /** File name shown in the header. */
-  name: string;
-  /** Path relative to the server root. */
-  path: string;
-  model: ChatModel;
-  context: ChatContext;
-}
-
-/** What the panel knows about the server extension. */
-export type ServerState =
-  | { kind: 'loading' }
-  | { kind: 'ready'; status: IStatus }
-  | { kind: 'unreachable'; message: string };
+const PANEL_ID = 'jp-NbChat-panel';
 
 /** Construction options of ChatPanel. */
 export interface IChatPanelOptions {
-  trans: TranslationBundle;
-  rendermime: IRenderMimeRegistry | null;
-  /** Highlights finished code (JupyterLab's editor languages); none: plain text. */
-  highlight?: CodeHighlighter | null;
-  /** Runs the panel's buttons that are commands (New analysis …). */
-  commands?: CommandRegistry | null;
-  /** For download links of created files. */
-  serverSettings?: ServerConnection.ISettings;
+  /** The chats; the panel shows the current one. */
+  chats: NotebookChats;
+  services: IViewServices;
 }
 
 /** The Notebook Chat sidebar widget. */
-export class ChatPanel extends ReactWidget {
+export class ChatPanel extends ReactWidget implements INbChatPanel {
   constructor(options: IChatPanelOptions) {
     super();
-    this._services = {
-      trans: options.trans,
-      rendermime: options.rendermime,
-      highlight: options.highlight ?? null,
-      commands: options.commands ?? null,
-      baseUrl: options.serverSettings?.baseUrl ?? '/'
-    };
+    this._chats = options.chats;
+    this._services = options.services;
     this.id = PANEL_ID;
     this.addClass('jp-NbChat-panel');
     this.title.icon = chatIcon;
-    this.title.caption = options.trans.__('Notebook Chat');
-  }
-
-  /** Emitted when the notebook or the server state changes. */
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-
-  /** The notebook shown, or null when none is active. */
-  get notebook(): IPanelNotebook | null {
-    return this._notebook;
-  }
-
-  set notebook(notebook: IPanelNotebook | null) {
-    this._notebook = notebook;
-    this._changed.emit();
-  }
-
-  get server(): ServerState {
-    return this._server;
-  }
-
-  set server(server: ServerState) {
-    this._server = server;
-    this._changed.emit();
+    this.title.caption = options.services.trans.__('Notebook Chat');
   }
 
   /** Files are being dragged over the panel (drop-zone highlight). */
   get dropActive(): boolean {
     return this._dropActive;
-  }
-
-  /** Open the computer's file chooser to attach files to the shown chat. */
-  chooseFiles(): void {
-    this.node
-      .querySelector<HTMLInputElement>('input.jp-NbChat-fileInput')
-      ?.click();
   }
 
   /** Put the keyboard focus in the question box (once it is rendered). */
@@ -133,11 +59,6 @@ export class ChatPanel extends ReactWidget {
     focus(20);
   }
 
-  dispose(): void {
-    Signal.clearData(this);
-    super.dispose();
-  }
-
   /** Drag and drop: files from the computer, or from the file browser. */
   handleEvent(event: Event): void {
     switch (event.type) {
@@ -146,7 +67,8 @@ export class ChatPanel extends ReactWidget {
         this._onNativeDragOver(event as DragEvent);
         break;
       case 'dragleave':
-        this._onNativeDragLeave(event as DragEvent);
+      case 'lm-dragleave':
+        this._onDragLeave(event as DragEvent);
         break;
       case 'drop':
         this._onNativeDrop(event as DragEvent);
@@ -154,9 +76,6 @@ export class ChatPanel extends ReactWidget {
       case 'lm-dragenter':
       case 'lm-dragover':
         this._onLuminoDragOver(event as Drag.Event);
-        break;
-      case 'lm-dragleave':
-        this._onLuminoDragLeave(event as Drag.Event);
         break;
       case 'lm-drop':
         this._onLuminoDrop(event as Drag.Event);
@@ -182,12 +101,18 @@ export class ChatPanel extends ReactWidget {
   }
 
   protected render(): JSX.Element {
-    return <PanelView panel={this} services={this._services} />;
+    return (
+      <PanelView panel={this} chats={this._chats} services={this._services} />
+    );
   }
 
   private _onNativeDragOver(event: DragEvent): void {
     const types = event.dataTransfer?.types;
-    if (!this._notebook || !types || !Array.from(types).includes('Files')) {
+    if (
+      !this._chats.current ||
+      !types ||
+      !Array.from(types).includes('Files')
+    ) {
       return;
     }
     event.preventDefault();
@@ -196,7 +121,7 @@ export class ChatPanel extends ReactWidget {
     this._setDropActive(true);
   }
 
-  private _onNativeDragLeave(event: DragEvent): void {
+  private _onDragLeave(event: DragEvent | Drag.Event): void {
     const related = event.relatedTarget as Node | null;
     if (!related || !this.node.contains(related)) {
       this._setDropActive(false);
@@ -206,16 +131,17 @@ export class ChatPanel extends ReactWidget {
   private _onNativeDrop(event: DragEvent): void {
     const files = Array.from(event.dataTransfer?.files ?? []);
     this._setDropActive(false);
-    if (!this._notebook || files.length === 0) {
+    const current = this._chats.current;
+    if (!current || files.length === 0) {
       return;
     }
     event.preventDefault();
     event.stopPropagation();
-    void this._notebook.context.uploadFiles(files);
+    void current.chat.attachments.upload(files);
   }
 
   private _onLuminoDragOver(event: Drag.Event): void {
-    if (!this._notebook || !event.mimeData.hasData(CONTENTS_MIME)) {
+    if (!this._chats.current || !event.mimeData.hasData(CONTENTS_MIME)) {
       return;
     }
     event.preventDefault();
@@ -224,16 +150,10 @@ export class ChatPanel extends ReactWidget {
     this._setDropActive(true);
   }
 
-  private _onLuminoDragLeave(event: Drag.Event): void {
-    const related = event.relatedTarget as Node | null;
-    if (!related || !this.node.contains(related)) {
-      this._setDropActive(false);
-    }
-  }
-
   private _onLuminoDrop(event: Drag.Event): void {
     this._setDropActive(false);
-    if (!this._notebook || !event.mimeData.hasData(CONTENTS_MIME)) {
+    const current = this._chats.current;
+    if (!current || !event.mimeData.hasData(CONTENTS_MIME)) {
       return;
     }
     event.preventDefault();
@@ -242,7 +162,7 @@ export class ChatPanel extends ReactWidget {
     // Nothing moves: the file stays where it is and is only attached.
     event.dropAction = 'none';
     if (Array.isArray(paths)) {
-      void this._notebook.context.attachPaths(
+      void current.chat.attachments.attach(
         paths.filter((p): p is string => typeof p === 'string')
       );
     }
@@ -252,14 +172,12 @@ export class ChatPanel extends ReactWidget {
     if (active !== this._dropActive) {
       this._dropActive = active;
       this.toggleClass('jp-mod-dropTarget', active);
-      this._changed.emit();
+      this.update();
     }
   }
 
+  private readonly _chats: NotebookChats;
   private readonly _services: IViewServices;
-  private readonly _changed = new Signal<this, void>(this);
-  private _notebook: IPanelNotebook | null = null;
-  private _server: ServerState = { kind: 'loading' };
   private _dropActive = false;
 }
 
@@ -275,35 +193,27 @@ const DROP_EVENTS = [
   'lm-drop'
 ];
 
-/** What the panel's views render with, fixed for the panel's life. */
-interface IViewServices {
-  trans: TranslationBundle;
-  rendermime: IRenderMimeRegistry | null;
-  highlight: CodeHighlighter | null;
-  commands: CommandRegistry | null;
-  /** The server's base URL (download links). */
-  baseUrl: string;
-}
-
 function PanelView(props: {
   panel: ChatPanel;
+  chats: NotebookChats;
   services: IViewServices;
 }): JSX.Element {
-  const { panel, services } = props;
-  const { trans, commands } = services;
-  useSignalRefresh(panel.changed);
-  const notebook = panel.notebook;
-  const server = panel.server;
-  const canRun = (id: string) => !!commands && commands.hasCommand(id);
+  const { panel, chats, services } = props;
+  const { trans } = services;
+  useSignalRefresh(chats.changed);
+  const newAnalysis = services.action('newAnalysis');
+  const download = services.action('download');
+  const current = chats.current;
+  const server = chats.server;
 
   return (
     <div className="jp-NbChat-root">
       <header className="jp-NbChat-header">
         <div className="jp-NbChat-headerText">
           <h2 className="jp-NbChat-title">{trans.__('Notebook Chat')}</h2>
-          {notebook && (
-            <div className="jp-NbChat-notebookName" title={notebook.path}>
-              {notebook.name}
+          {current && (
+            <div className="jp-NbChat-notebookName" title={current.path}>
+              {current.name}
             </div>
           )}
         </div>
@@ -312,7 +222,7 @@ function PanelView(props: {
           role="group"
           aria-label={trans.__('Notebook Chat actions')}
         >
-          {canRun(CommandIDs.newAnalysis) && (
+          {newAnalysis && (
             <button
               type="button"
               className="jp-NbChat-iconButton"
@@ -320,20 +230,18 @@ function PanelView(props: {
               title={trans.__(
                 'New analysis: a new notebook in the file browser’s folder, with this chat'
               )}
-              onClick={() => void commands!.execute(CommandIDs.newAnalysis)}
+              onClick={newAnalysis}
             >
               <addIcon.react tag="span" elementSize="normal" />
             </button>
           )}
-          {notebook && canRun(CommandIDs.downloadNotebook) && (
+          {current && download && (
             <button
               type="button"
               className="jp-NbChat-iconButton"
               aria-label={trans.__('Download notebook')}
-              title={trans.__('Save and download %1', notebook.name)}
-              onClick={() =>
-                void commands!.execute(CommandIDs.downloadNotebook)
-              }
+              title={trans.__('Save and download %1', current.name)}
+              onClick={download}
             >
               <downloadIcon.react tag="span" elementSize="normal" />
             </button>
@@ -341,28 +249,28 @@ function PanelView(props: {
         </div>
       </header>
       <ServerNotice server={server} trans={trans} />
-      {notebook ? (
+      {current ? (
         <Conversation
-          key={notebook.key}
-          notebook={notebook}
+          key={current.key}
+          current={current}
           server={server}
           services={services}
         />
       ) : (
         <div className="jp-NbChat-empty">
           <p>{trans.__('Open a notebook to start')}</p>
-          {canRun(CommandIDs.newAnalysis) && (
+          {newAnalysis && (
             <button
               type="button"
               className="jp-NbChat-button jp-mod-accept"
-              onClick={() => void commands!.execute(CommandIDs.newAnalysis)}
+              onClick={newAnalysis}
             >
               {trans.__('Start a new analysis')}
             </button>
           )}
         </div>
       )}
-      {notebook && panel.dropActive && (
+      {current && panel.dropActive && (
         <div className="jp-NbChat-dropOverlay" aria-hidden="true">
           <attachIcon.react tag="span" elementSize="large" />
           <span>{trans.__('Drop files to attach them to this chat')}</span>
@@ -402,221 +310,4 @@ function ServerNotice(props: {
     );
   }
   return null;
-}
-
-/** What to do first; says whether cells wait for Run / Skip. */
-function Hint(props: {
-  model: ChatModel;
-  context: ChatContext;
-  name: string;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { model, context, name, trans } = props;
-  // The chat's executor decides whether cells are reviewed.
-  useSignalRefresh(context.changed);
-  return (
-    <div className="jp-NbChat-hint">
-      {model.reviews
-        ? trans.__(
-            'Attach data files and ask a question about them. Claude writes code cells into %1; each one waits for you to run or skip it.',
-            name
-          )
-        : trans.__(
-            'Attach data files and ask a question about them. Claude writes code cells into %1 and runs them.',
-            name
-          )}
-    </div>
-  );
-}
-
-function Conversation(props: {
-  notebook: IPanelNotebook;
-  server: ServerState;
-  services: IViewServices;
-}): JSX.Element {
-  const { notebook, server } = props;
-  const { trans, rendermime, highlight, commands, baseUrl } = props.services;
-  const model = notebook.model;
-  const context = notebook.context;
-  useSignalRefresh(model.stateChanged);
-  const state = model.state;
-  const [draft, setDraft] = useState(model.draft);
-  const fileInput = useRef<HTMLInputElement>(null);
-
-  useEffect(() => {
-    model.draft = draft;
-  }, [model, draft]);
-
-  const serverReady = server.kind === 'ready' && server.status.has_api_key;
-  const running = isRunning(state);
-  const canSend = serverReady && !model.busy && draft.trim() !== '';
-  const canPick =
-    !!commands && commands.hasCommand(CommandIDs.attachFromWorkspace);
-
-  const send = async () => {
-    if (!canSend) {
-      return;
-    }
-    const accepted = await model.send(draft);
-    if (accepted) {
-      setDraft('');
-    }
-  };
-
-  const onKeyDown = (event: React.KeyboardEvent<HTMLTextAreaElement>) => {
-    if (
-      event.key === 'Enter' &&
-      !event.shiftKey &&
-      !event.nativeEvent.isComposing
-    ) {
-      event.preventDefault();
-      void send();
-    }
-  };
-
-  const onFilesChosen = (event: React.ChangeEvent<HTMLInputElement>) => {
-    const files = Array.from(event.target.files ?? []);
-    // Choosing the same file again must fire `change` again.
-    event.target.value = '';
-    if (files.length > 0) {
-      void context.uploadFiles(files);
-    }
-  };
-
-  const ordinal =
-    running && state.turn!.phase === 'running' ? runningOrdinal(state) : 0;
-  const seconds = useElapsedSeconds(
-    ordinal > 0 ? `${state.turn!.turnId}:${ordinal}` : ''
-  );
-  const status = model.sending
-    ? trans.__('Sending…')
-    : running
-      ? statusText(state.turn!, trans, { ordinal, seconds })
-      : '';
-
-  return (
-    <div className="jp-NbChat-conversation">
-      {state.items.length === 0 ? (
-        <Hint
-          model={model}
-          context={context}
-          name={notebook.name}
-          trans={trans}
-        />
-      ) : (
-        <MessageList
-          items={state.items}
-          trans={trans}
-          rendermime={rendermime}
-          highlight={highlight}
-          canRetry={serverReady && !model.busy}
-          onRetry={retry => void model.retry(retry)}
-          review={{
-            decide: (toolUseId, decision) =>
-              void model.review(toolUseId, decision),
-            reveal: cellId => void model.reveal(cellId)
-          }}
-          onReveal={cellId => void model.reveal(cellId)}
-        />
-      )}
-      <div className="jp-NbChat-status" role="status" aria-live="polite">
-        {status}
-      </div>
-      {state.turn?.usage && (
-        <div className="jp-NbChat-usage">
-          {trans.__(
-            'This question: %1',
-            usageText(turnTotals(state.turn.usage), trans)
-          )}
-        </div>
-      )}
-      <FilesCreated
-        context={context}
-        baseUrl={baseUrl}
-        notebookPath={notebook.path}
-        trans={trans}
-      />
-      <Variables context={context} trans={trans} />
-      <form
-        className="jp-NbChat-input"
-        onSubmit={event => {
-          event.preventDefault();
-          void send();
-        }}
-      >
-        <AttachArea context={context} trans={trans} />
-        <textarea
-          className="jp-NbChat-inputBox"
-          aria-label={trans.__('Ask about your data')}
-          placeholder={trans.__(
-            'Ask about your data (Enter to send, Shift+Enter for a new line)'
-          )}
-          rows={3}
-          value={draft}
-          onChange={event => setDraft(event.target.value)}
-          onKeyDown={onKeyDown}
-        />
-        <div className="jp-NbChat-actions">
-          <div className="jp-NbChat-attachButtons">
-            <input
-              ref={fileInput}
-              className="jp-NbChat-fileInput"
-              type="file"
-              multiple
-              hidden
-              tabIndex={-1}
-              onChange={onFilesChosen}
-            />
-            <button
-              type="button"
-              className="jp-NbChat-iconButton"
-              aria-label={trans.__('Attach file')}
-              title={trans.__('Attach files from your computer')}
-              onClick={() => fileInput.current?.click()}
-            >
-              <attachIcon.react tag="span" elementSize="normal" />
-            </button>
-            {canPick && (
-              <button
-                type="button"
-                className="jp-NbChat-iconButton"
-                aria-label={trans.__('Pick from workspace')}
-                title={trans.__(
-                  'Attach files that are already in the workspace'
-                )}
-                onClick={() =>
-                  void commands!.execute(CommandIDs.attachFromWorkspace)
-                }
-              >
-                <folderIcon.react tag="span" elementSize="normal" />
-              </button>
-            )}
-          </div>
-          {running ? (
-            <button
-              type="button"
-              className="jp-NbChat-button jp-mod-stop"
-              onClick={() => void model.cancel()}
-            >
-              {trans.__('Stop')}
-            </button>
-          ) : (
-            <button
-              type="submit"
-              className="jp-NbChat-button jp-mod-accept"
-              disabled={!canSend}
-            >
-              {trans.__('Send')}
-            </button>
-          )}
-        </div>
-      </form>
-      <ChatFooter
-        context={context}
-        model={model}
-        status={server.kind === 'ready' ? server.status : null}
-        trans={trans}
-      />
-    </div>
-  );
 }

@@ -8,12 +8,13 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import { downloadIcon, refreshIcon } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
 
-import type { ChatContext } from '../attachments/context';
+import { errorMessage } from '../api/client';
+import type { Executor, IStatus, IUsageTotals, IVariable } from '../api/types';
 import { downloadUrl, folderOf, formatBytes } from '../attachments/datafiles';
+import type { NotebookChat } from '../chat/chat';
+import type { ChatRuntime } from '../chat/runtime';
+import { tokensIn } from '../notebook/record';
 import { useSignalRefresh } from './hooks';
-import { IUsageTotals, tokensIn } from '../notebook/metadata';
-import type { ChatModel } from '../chat/model';
-import type { Executor, IStatus, IVariable } from '../api/types';
 
 /** "Local kernel" / "E2B sandbox". */
 export function executorLabel(
@@ -59,14 +60,14 @@ export function variableDetail(
 
 /** Files created or changed by the chat's cells, with download links. */
 export function FilesCreated(props: {
-  context: ChatContext;
+  runtime: ChatRuntime;
   baseUrl: string;
   notebookPath: string;
   trans: TranslationBundle;
 }): JSX.Element | null {
-  const { context, baseUrl, notebookPath, trans } = props;
-  useSignalRefresh(context.changed);
-  const files = context.state.filesCreated;
+  const { runtime, baseUrl, notebookPath, trans } = props;
+  useSignalRefresh(runtime.changed);
+  const files = runtime.state.filesCreated;
   if (files.length === 0) {
     return null;
   }
@@ -110,12 +111,12 @@ export function FilesCreated(props: {
 
 /** The executor's live variables, refreshed after each turn and on opening. */
 export function Variables(props: {
-  context: ChatContext;
+  runtime: ChatRuntime;
   trans: TranslationBundle;
 }): JSX.Element {
-  const { context, trans } = props;
-  useSignalRefresh(context.changed);
-  const { variables, variablesLoading, variablesError } = context.state;
+  const { runtime, trans } = props;
+  useSignalRefresh(runtime.changed);
+  const { variables, variablesLoading, variablesError } = runtime.state;
   const title =
     variables === null
       ? trans.__('Variables')
@@ -125,7 +126,7 @@ export function Variables(props: {
       className="jp-NbChat-section jp-NbChat-variables"
       onToggle={event => {
         if ((event.currentTarget as HTMLDetailsElement).open) {
-          void context.refreshVariables();
+          void runtime.refreshVariables();
         }
       }}
     >
@@ -137,7 +138,7 @@ export function Variables(props: {
           aria-label={trans.__('Refresh the variables')}
           title={trans.__('Refresh the variables')}
           disabled={variablesLoading}
-          onClick={() => void context.refreshVariables()}
+          onClick={() => void runtime.refreshVariables()}
         >
           <refreshIcon.react tag="span" elementSize="small" />
         </button>
@@ -193,17 +194,17 @@ export function Variables(props: {
 
 /** Where code runs (with the chat's choice when E2B is available), Restart, usage. */
 export function ChatFooter(props: {
-  context: ChatContext;
-  model: ChatModel;
+  chat: NotebookChat;
   status: IStatus | null;
   trans: TranslationBundle;
 }): JSX.Element {
-  const { context, model, status, trans } = props;
-  useSignalRefresh(context.changed);
-  useSignalRefresh(model.stateChanged);
+  const { chat, status, trans } = props;
+  const runtime = chat.runtime;
+  useSignalRefresh(runtime.changed);
+  useSignalRefresh(chat.stateChanged);
   const selectId = useId();
-  const meta = context.state.meta;
-  const executor: Executor = context.executor ?? status?.executor ?? 'kernel';
+  const usage = chat.record.usage;
+  const executor: Executor = chat.effectiveExecutor;
   const label = executorLabel(executor, trans);
   const canChoose = !!status?.e2b_available;
 
@@ -222,16 +223,11 @@ export function ChatFooter(props: {
       return;
     }
     try {
-      await context.restart();
-      context.warnExecutor('');
-      model.notify(trans.__('The %1 was restarted.', label));
+      await runtime.restart();
+      runtime.warn('');
+      chat.notify(trans.__('The %1 was restarted.', label));
     } catch (reason) {
-      context.warnExecutor(
-        trans.__(
-          'Could not restart: %1',
-          reason instanceof Error ? reason.message : String(reason)
-        )
-      );
+      runtime.warn(trans.__('Could not restart: %1', errorMessage(reason)));
     }
   };
 
@@ -247,9 +243,9 @@ export function ChatFooter(props: {
               id={selectId}
               className="jp-NbChat-select"
               value={executor}
-              disabled={model.busy}
+              disabled={chat.busy}
               onChange={event =>
-                context.setExecutor(event.target.value as Executor)
+                void chat.setExecutor(event.target.value as Executor)
               }
             >
               <option value="kernel">{executorLabel('kernel', trans)}</option>
@@ -267,30 +263,30 @@ export function ChatFooter(props: {
         <button
           type="button"
           className="jp-NbChat-linkButton"
-          disabled={model.busy || context.state.restarting}
+          disabled={chat.busy || runtime.state.restarting}
           title={trans.__('Restart the %1 of this chat', label)}
           onClick={() => void restart()}
         >
-          {context.state.restarting
+          {runtime.state.restarting
             ? trans.__('Restarting…')
             : trans.__('Restart')}
         </button>
       </div>
-      {context.state.executorWarning !== '' && (
+      {runtime.state.executorWarning !== '' && (
         <div className="jp-NbChat-executorWarning" role="status">
-          {context.state.executorWarning}
+          {runtime.state.executorWarning}
         </div>
       )}
-      {meta.usage && meta.usage.turns > 0 && (
+      {usage && usage.turns > 0 && (
         <div
           className="jp-NbChat-chatUsage"
           title={trans._n(
             'Summed over %1 question in this notebook',
             'Summed over %1 questions in this notebook',
-            meta.usage.turns
+            usage.turns
           )}
         >
-          {trans.__('This chat: %1', usageText(meta.usage, trans))}
+          {trans.__('This chat: %1', usageText(usage, trans))}
         </div>
       )}
     </footer>

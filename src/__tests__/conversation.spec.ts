@@ -1,8 +1,12 @@
 import { nullTranslator } from '@jupyterlab/translation';
 
+import type { TurnEvent } from '../api/types';
 import {
+  addError,
+  addNotice,
   applyEvent,
   decide,
+  dropTurn,
   EMPTY_STATE,
   IChatState,
   ICodeItem,
@@ -10,13 +14,12 @@ import {
   outputPreview,
   pendingProposal,
   resumeTurn,
-  startTurn,
-  stateFromCells,
-  runningOrdinal,
-  statusText
-} from '../chat/reducer';
-import type { TurnEvent } from '../api/types';
-import { cell, events, TURN } from './fixtures';
+  settleNotice,
+  startTurn
+} from '../chat/conversation';
+import { stateFromCells } from '../chat/history';
+import { runningOrdinal, statusText } from '../chat/status';
+import { cell, events, numbered, TURN } from './fixtures';
 
 const trans = nullTranslator.load('jupyter_nbchat');
 
@@ -131,8 +134,23 @@ describe('applyEvent', () => {
     expect(again.turn!.lastSeq).toBe(once.turn!.lastSeq + 1);
   });
 
+  it('shows the code running from cell_started, and done once the cell is', () => {
+    const all = events();
+    const at = all.findIndex(e => e.type === 'cell_started');
+    const running = replay(started, all.slice(0, at + 1));
+    expect(running.items.find(i => i.kind === 'code')).toMatchObject({
+      state: 'running'
+    });
+    // Live outputs change the notebook, not the conversation.
+    const outputs = applyEvent(running, all[at + 1]);
+    expect(outputs.items).toBe(running.items);
+    expect(outputs.turn!.lastSeq).toBe(all[at + 1].seq);
+  });
+
   it('marks the code of a finished cell as done', () => {
-    const state = replay(started, events().slice(0, 6));
+    const all = events();
+    const at = all.findIndex(e => e.type === 'cell' && e.role === 'code');
+    const state = replay(started, all.slice(0, at + 1));
     expect(state.items.find(i => i.kind === 'code')).toMatchObject({
       state: 'done'
     });
@@ -187,7 +205,7 @@ describe('applyEvent', () => {
 });
 
 describe('statusText', () => {
-  it('follows the turn event by event', () => {
+  it('follows the phase events of the turn', () => {
     let state = startTurn(EMPTY_STATE, TURN, 'q');
     const lines = [statusText(state.turn!, trans)];
     for (const event of events()) {
@@ -197,12 +215,18 @@ describe('statusText', () => {
     expect(lines).toEqual([
       'Thinking…', // sent
       'Thinking…', // turn_started
+      'Thinking…', // phase thinking
       'Thinking…', // cell (question)
       'Thinking…', // text_delta
+      'Writing code…', // phase writing_code
       'Writing code…', // code_delta
+      'Running cell…', // phase running
       'Running cell…', // cell_running
-      'Thinking…', // cell (code): Claude reads the output
-      'Writing the answer…', // text_delta after code ran
+      'Running cell…', // cell_started
+      'Running cell…', // cell_outputs
+      'Running cell…', // cell (code)
+      'Writing the answer…', // phase answering
+      'Writing the answer…', // text_delta
       'Writing the answer…', // answer
       'Writing the answer…', // cell (answer)
       'Writing the answer…', // usage
@@ -308,6 +332,36 @@ describe('replacing cells', () => {
         replaces: 'cell-bad',
         replaced: false
       })
+    ]);
+  });
+});
+
+describe('live fixes', () => {
+  it('a fix started in place of the failed cell marks it replaced', () => {
+    const failed = cell('bad', 'code', {
+      outputs: [
+        { output_type: 'error', ename: 'E', evalue: 'x', traceback: [] }
+      ]
+    } as any);
+    const fixed = cell('good', 'code', { outputs: [], execution_count: null });
+    const state = replay(
+      startTurn(EMPTY_STATE, TURN, 'q'),
+      numbered([
+        {
+          type: 'cell_started',
+          cell: { ...failed, outputs: [] },
+          replaces: null
+        },
+        { type: 'cell', role: 'code', cell: failed },
+        { type: 'cell_started', cell: fixed, replaces: 'bad' },
+        // The finished fix need not repeat what it replaced.
+        { type: 'cell', role: 'code', cell: cell('good', 'code') }
+      ])
+    );
+    const cells = state.items.filter(i => i.kind === 'cell') as any[];
+    expect(cells.map(c => [c.cellId, c.replaced, c.replaces])).toEqual([
+      ['bad', true, null],
+      ['good', false, 'bad']
     ]);
   });
 });
@@ -433,9 +487,23 @@ describe('review mode', () => {
     });
   });
 
-  it('infers the reviewing phase from a proposal (older servers)', () => {
-    const state = replay(started, seqd(head.slice(0, 2)));
-    expect(state.turn!.phase).toBe('reviewing');
+  it('a proposal run live keeps what the proposal replaced', () => {
+    const state = replay(
+      started,
+      seqd([
+        ...head,
+        {
+          type: 'cell_started',
+          cell: cell('ran-1', 'code', { outputs: [], execution_count: null }),
+          replaces: 'prop-1'
+        },
+        { type: 'cell', role: 'code', cell: cell('ran-1', 'code') }
+      ])
+    );
+    expect(state.items.find(i => i.kind === 'cell')).toMatchObject({
+      cellId: 'ran-1',
+      replaces: null
+    });
   });
 });
 
@@ -486,23 +554,34 @@ describe('outputPreview', () => {
   });
 });
 
-describe('stateFromCells', () => {
-  it('rebuilds the conversation from tagged cells only', () => {
-    const cells = events()
-      .filter(e => e.type === 'cell')
-      .map(e => (e as Extract<TurnEvent, { type: 'cell' }>).cell);
-    const state = stateFromCells([
-      { cell_type: 'code', source: 'print(1)', metadata: {}, outputs: [] },
-      ...cells
-    ]);
+describe('undone turns and notices', () => {
+  it('drops an undone turn from the conversation', () => {
+    const done = replay(startTurn(EMPTY_STATE, TURN, 'q'), events());
+    const other = { ...done, items: [...done.items] };
+    const state = dropTurn(other, TURN);
+    expect(state.items).toEqual([]);
     expect(state.turn).toBeNull();
-    expect(state.items.map(i => i.kind)).toEqual([
-      'question',
-      'code',
-      'cell',
-      'answer'
-    ]);
-    expect(state.items[0]).toMatchObject({ text: 'What is six times seven?' });
-    expect(state.items[3]).toMatchObject({ text: 'The answer is 42.' });
+    expect(dropTurn(done, 'another').items).toEqual(done.items);
+  });
+
+  it('offers a re-run once; errors and notices outside a turn belong to none', () => {
+    const done = replay(startTurn(EMPTY_STATE, TURN, 'q'), events());
+    let state = addNotice(done, 'Undone.', { action: 'rerun', turnId: null });
+    const notice = state.items[state.items.length - 1];
+    expect(notice).toMatchObject({
+      kind: 'notice',
+      action: 'rerun',
+      turnId: null
+    });
+    state = settleNotice(state, notice.key);
+    expect(state.items[state.items.length - 1]).toMatchObject({ action: null });
+    const error = addError(state, 'request', 'No.');
+    expect(error.items[error.items.length - 1].turnId).toBeNull();
+    const during = addError(
+      startTurn(EMPTY_STATE, TURN, 'q'),
+      'request',
+      'No.'
+    );
+    expect(during.items[during.items.length - 1].turnId).toBe(TURN);
   });
 });

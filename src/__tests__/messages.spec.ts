@@ -1,7 +1,7 @@
 import { linkCellReferences } from '../components/cellrefs';
 import { cellForReference } from '../components/messages';
-import { outputImage } from '../chat/reducer';
-import type { ChatItem } from '../chat/reducer';
+import { outputImage } from '../chat/conversation';
+import type { ChatItem } from '../chat/conversation';
 
 function render(html: string): HTMLElement {
   const root = document.createElement('div');

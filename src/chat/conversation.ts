@@ -1,25 +1,23 @@
 /**
- * Pure chat state: what the panel shows, and how each turn event changes it.
+ * The conversation as the panel shows it (view state only), and how each
+ * turn event changes it.
  *
- * No DOM, no network, no JupyterLab runtime: every function here returns a new
- * state (or the very same object when the event changes nothing), so the model
- * can tell "ignored" from "applied" with `===` and unit tests need no browser.
+ * No DOM, no network, no notebook: every function here returns a new state
+ * (or the very same object when the event changes nothing), so the chat can
+ * tell "ignored" from "applied" with `===` and unit tests need no browser.
+ * The notebook's record is not folded here: the server authors it.
  */
 
-import type { TranslationBundle } from '@jupyterlab/translation';
-
 import type {
-  CellRole,
   ErrorKind,
   FinishedStatus,
-  ICellTag,
-  ITurnRecord,
   ITurnRequest,
   ReviewChoice,
   IUsageEvent,
   ServerPhase,
   TurnEvent
 } from '../api/types';
+import { cellTag } from '../notebook/record';
 
 /** What a Retry re-sends: the question and the chat fields it went with. */
 export interface IRetry {
@@ -111,6 +109,13 @@ export interface IErrorItem extends IItemBase {
 export interface INoticeItem extends IItemBase {
   kind: 'notice';
   text: string;
+  /**
+   * `rerun`: a turn was undone, and its variables may still exist; the
+   * notice offers to restart and run the remaining cells (until it is done).
+   */
+  action?: 'rerun' | null;
+  /** Something the person should act on (shown as a warning). */
+  warn?: boolean;
 }
 
 /** The turn was stopped by the person. */
@@ -137,14 +142,12 @@ export interface ITurnState {
   phase: TurnPhase;
   /** While fixing: attempt k of at most n (from `phase` events). */
   attempt: { attempt: number; max: number | null } | null;
-  /** The server sends `phase` events: stop inferring the phase from others. */
-  phased: boolean;
   /** Set by `turn_finished`. */
   finished: FinishedStatus | null;
   /** Ids of the cells already received (replays are skipped). */
   cellIds: readonly string[];
-  /** Whether a code cell has run in this turn (prose after it is the answer). */
-  ranCode: boolean;
+  /** Cells started (`cell_started`) -> the cell each takes the place of. */
+  started: Readonly<Record<string, string | null>>;
   usage: IUsageEvent | null;
   /** What was asked, for a Retry after an error. */
   retry: IRetry | null;
@@ -157,12 +160,20 @@ export interface IChatState {
   turn: ITurnState | null;
 }
 
+/** Numbers the items no event names (errors and notices), for unique keys. */
+let serial = 0;
+
 /** The state of a conversation with nothing in it. */
 export const EMPTY_STATE: IChatState = Object.freeze({ items: [], turn: null });
 
 /** Whether a turn is under way (its `turn_finished` not yet seen). */
 export function isRunning(state: IChatState): boolean {
   return state.turn !== null && state.turn.finished === null;
+}
+
+/** The turn under way, whose items errors and notices join; null when none runs. */
+function runningTurnId(state: IChatState): string | null {
+  return isRunning(state) ? state.turn!.turnId : null;
 }
 
 /**
@@ -184,10 +195,9 @@ export function startTurn(
       lastSeq: 0,
       phase: 'thinking',
       attempt: null,
-      phased: false,
       finished: null,
       cellIds: [],
-      ranCode: false,
+      started: {},
       usage: null,
       retry
     }
@@ -203,8 +213,8 @@ export function addError(
   message: string,
   retry: IRetry | null = null
 ): IChatState {
-  const turnId = state.turn?.turnId ?? null;
-  const key = `error:${state.items.length}:${errorKind}`;
+  const turnId = runningTurnId(state);
+  const key = `error:${++serial}:${errorKind}`;
   return {
     ...state,
     items: [
@@ -217,12 +227,39 @@ export function addError(
 /**
  * Show a notice that belongs to no event (e.g. the executor was restarted).
  */
-export function addNotice(state: IChatState, text: string): IChatState {
-  const key = `notice:${state.items.length}`;
-  const turnId = state.turn?.turnId ?? null;
+export function addNotice(
+  state: IChatState,
+  text: string,
+  options: Pick<INoticeItem, 'action' | 'warn'> & {
+    turnId?: string | null;
+  } = {}
+): IChatState {
+  const key = `notice:${++serial}`;
+  const turnId =
+    options.turnId === undefined ? runningTurnId(state) : options.turnId;
+  const action = options.action ?? null;
+  const item: INoticeItem = { kind: 'notice', key, turnId, text, action };
+  if (options.warn) {
+    item.warn = true;
+  }
+  return { ...state, items: [...state.items, item] };
+}
+
+/** The notice's action is done (or no longer applies): it stays as text. */
+export function settleNotice(state: IChatState, key: string): IChatState {
   return {
     ...state,
-    items: [...state.items, { kind: 'notice', key, turnId, text }]
+    items: state.items.map(i =>
+      i.kind === 'notice' && i.key === key ? { ...i, action: null } : i
+    )
+  };
+}
+
+/** The conversation without turn `turnId` (it was undone). */
+export function dropTurn(state: IChatState, turnId: string): IChatState {
+  return {
+    items: state.items.filter(i => i.turnId !== turnId),
+    turn: state.turn?.turnId === turnId ? null : state.turn
   };
 }
 
@@ -309,14 +346,7 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
   const turnId = turn.turnId;
   const key = `${turnId}:${event.seq}`;
   let items = state.items;
-  let next: ITurnState = {
-    ...turn,
-    lastSeq: event.seq,
-    phase: nextPhase(turn, event)
-  };
-  if (next.phase !== 'fixing') {
-    next.attempt = null;
-  }
+  let next: ITurnState = { ...turn, lastSeq: event.seq };
 
   switch (event.type) {
     case 'turn_started':
@@ -337,6 +367,19 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
         ];
       } else {
         items = [...items, { kind: 'text', key, turnId, text: event.text }];
+      }
+      break;
+    }
+
+    case 'cell_started': {
+      next = {
+        ...next,
+        started: { ...next.started, [event.cell.id]: event.replaces ?? null }
+      };
+      const toolUseId = cellTag(event.cell)?.tool_use_id;
+      if (toolUseId) {
+        const code = joinSource(event.cell.source);
+        items = upsertCode(items, turnId, toolUseId, code, 'running');
       }
       break;
     }
@@ -386,7 +429,7 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
     case 'phase':
       next = {
         ...next,
-        phased: true,
+        phase: event.phase,
         attempt:
           event.phase === 'fixing' && typeof event.attempt === 'number'
             ? { attempt: event.attempt, max: event.max_attempts ?? null }
@@ -400,15 +443,17 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
         break;
       }
       next = { ...next, cellIds: [...next.cellIds, cellId] };
+      // The cell it took the place of, when it ran or when it started.
+      const named = event.replaces ?? next.started[cellId] ?? null;
       // A cell replacing its own proposal replaces what the proposal did.
       const proposal = items.find(
         (i): i is ICodeItem =>
           i.kind === 'code' &&
           i.turnId === turnId &&
-          !!event.replaces &&
-          i.proposal?.cellId === event.replaces
+          !!named &&
+          i.proposal?.cellId === named
       )?.proposal;
-      const replaces = proposal ? proposal.replaces : (event.replaces ?? null);
+      const replaces = proposal ? proposal.replaces : named;
       if (replaces) {
         items = items.map(i =>
           i.kind === 'cell' && i.cellId === replaces
@@ -417,7 +462,6 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
         );
       }
       if (event.role === 'code') {
-        next = { ...next, ranCode: true };
         const toolUseId = cellTag(event.cell)?.tool_use_id;
         if (toolUseId) {
           items = items.map(i =>
@@ -430,18 +474,7 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
         }
         items = [
           ...items,
-          {
-            kind: 'cell',
-            key: `${turnId}:cell:${cellId}`,
-            turnId,
-            cellId,
-            executionCount: executionCount(event.cell),
-            preview: outputPreview(event.cell),
-            image: outputImage(event.cell),
-            failed: hasError(event.cell),
-            replaces,
-            replaced: false
-          }
+          cellItem(event.cell, turnId, `${turnId}:cell:${cellId}`, replaces)
         ];
       }
       break;
@@ -481,7 +514,7 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
       break;
 
     case 'turn_finished':
-      next = { ...next, finished: event.status };
+      next = { ...next, phase: 'idle', attempt: null, finished: event.status };
       items = settleCode(items, turnId);
       if (event.status === 'cancelled') {
         items = [...items, { kind: 'stopped', key, turnId }];
@@ -492,239 +525,25 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
   return { items, turn: next };
 }
 
-/** The phase after `event`, given the turn before it. */
-export function nextPhase(turn: ITurnState, event: TurnEvent): TurnPhase {
-  if (event.type === 'phase') {
-    return event.phase;
-  }
-  if (event.type === 'turn_finished') {
-    return 'idle';
-  }
-  if (turn.phased) {
-    // The server says what it does; other events do not change the phase.
-    return turn.phase;
-  }
-  // Older servers: infer the phase from the stream.
-  switch (event.type) {
-    case 'turn_started':
-      return 'thinking';
-    case 'text_delta':
-      return turn.ranCode ? 'answering' : 'thinking';
-    case 'code_delta':
-      return 'writing_code';
-    case 'cell_running':
-      return 'running';
-    case 'cell_proposed':
-      return 'reviewing';
-    case 'cell':
-      // Claude reads the outputs next.
-      return event.role === 'code' ? 'thinking' : turn.phase;
-    case 'answer':
-      return 'answering';
-    default:
-      return turn.phase;
-  }
-}
-
-/** Which of the turn's cells runs, and for how long (the status line). */
-export interface IRunningCell {
-  /** 1 for the turn's first cell, fixes included. */
-  ordinal: number;
-  seconds: number;
-}
-
-/** The turn's cell that runs now, counted from 1; 0 when none does. */
-export function runningOrdinal(state: IChatState): number {
-  const turnId = state.turn?.turnId;
-  let count = 0;
-  for (const item of state.items) {
-    if (item.kind === 'code' && item.turnId === turnId) {
-      if (item.state === 'running' || item.state === 'done') {
-        count += 1;
-      }
-      if (item.state === 'running') {
-        return count;
-      }
-    }
-  }
-  return 0;
-}
-
-/** "1:05" for 65 seconds, "7 s" under a minute. */
-export function elapsedText(seconds: number, trans: TranslationBundle): string {
-  if (seconds < 60) {
-    return trans.__('%1 s', seconds);
-  }
-  const rest = String(seconds % 60).padStart(2, '0');
-  return `${Math.floor(seconds / 60)}:${rest}`;
-}
-
-/** The status line of a turn ('' when idle). */
-export function statusText(
-  turn: Pick<ITurnState, 'phase' | 'attempt'>,
-  trans: TranslationBundle,
-  cell?: IRunningCell
-): string {
-  switch (turn.phase) {
-    case 'thinking':
-      return trans.__('Thinking…');
-    case 'writing_code':
-      return trans.__('Writing code…');
-    case 'reviewing':
-      return trans.__('Waiting for your review…');
-    case 'running':
-      if (cell && cell.ordinal > 0) {
-        return trans.__(
-          'Running cell %1 of this turn… %2',
-          cell.ordinal,
-          elapsedText(cell.seconds, trans)
-        );
-      }
-      return trans.__('Running cell…');
-    case 'fixing':
-      if (turn.attempt === null) {
-        return trans.__('Fixing the code…');
-      }
-      if (turn.attempt.max === null) {
-        return trans.__('Fixing the code (attempt %1)…', turn.attempt.attempt);
-      }
-      return trans.__(
-        'Fixing the code (attempt %1 of %2)…',
-        turn.attempt.attempt,
-        turn.attempt.max
-      );
-    case 'answering':
-      return trans.__('Writing the answer…');
-    default:
-      return '';
-  }
-}
-
-/** The `metadata.nbchat` tag of a cell, if any. */
-export function cellTag(cell: {
-  metadata?: unknown;
-}): Partial<ICellTag> | null {
-  const metadata = cell.metadata as { nbchat?: unknown } | undefined;
-  const tag = metadata?.nbchat;
-  return tag && typeof tag === 'object' ? (tag as Partial<ICellTag>) : null;
-}
-
-/**
- * Rebuild a conversation from the notebook's own cells (their
- * `metadata.nbchat` tags), so reopening a notebook shows its history.
- *
- * Turns asked with question/answer cells off take their question and answer
- * from `records` (`metadata.nbchat.turns`), around their code cells; a
- * recorded turn that ran no cell comes right after the recorded turn before it.
- */
-export function stateFromCells(
-  cells: ReadonlyArray<{
-    id?: string;
-    cell_type: string;
-    source: string | string[];
-    metadata?: unknown;
-    outputs?: unknown;
-    execution_count?: unknown;
-  }>,
-  records: readonly ITurnRecord[] = []
-): IChatState {
-  const items: ChatItem[] = [];
-  const recorded = new Map(records.map((r, i) => [r.turn_id, i]));
-  const withCells = new Set<string>();
-  for (const cell of cells) {
-    const tag = cellTag(cell);
-    if (typeof tag?.turn_id === 'string') {
-      withCells.add(tag.turn_id);
-    }
-  }
-  const shown = new Set<string>();
-  /** The recorded turn whose code cells are being listed. */
-  let open: ITurnRecord | null = null;
-
-  const question = (r: ITurnRecord) => {
-    shown.add(r.turn_id);
-    items.push({
-      kind: 'question',
-      key: `record:${r.turn_id}:question`,
-      turnId: r.turn_id,
-      text: r.question
-    });
+/** A "cell executed" item for `cell` of turn `turnId`. */
+export function cellItem(
+  cell: object & { id?: string },
+  turnId: string | null,
+  key: string,
+  replaces: string | null = null
+): ICellItem {
+  return {
+    kind: 'cell',
+    key,
+    turnId,
+    cellId: cell.id ?? key,
+    executionCount: executionCount(cell),
+    preview: outputPreview(cell),
+    image: outputImage(cell),
+    failed: hasError(cell),
+    replaces,
+    replaced: false
   };
-  const answer = (r: ITurnRecord) => {
-    if (r.answer !== null) {
-      items.push({
-        kind: 'answer',
-        key: `record:${r.turn_id}:answer`,
-        turnId: r.turn_id,
-        text: r.answer
-      });
-    }
-  };
-  const close = () => {
-    if (open) {
-      answer(open);
-      open = null;
-    }
-  };
-  /** Recorded turns without cells that come before records[index]. */
-  const catchUp = (index: number) => {
-    for (const r of records.slice(0, index)) {
-      if (!shown.has(r.turn_id) && !withCells.has(r.turn_id)) {
-        question(r);
-        answer(r);
-      }
-    }
-  };
-
-  cells.forEach((cell, index) => {
-    const tag = cellTag(cell);
-    if (!tag || typeof tag.role !== 'string') {
-      return;
-    }
-    const turnId = typeof tag.turn_id === 'string' ? tag.turn_id : null;
-    if (open && open.turn_id !== turnId) {
-      close();
-    }
-    const at = turnId === null ? undefined : recorded.get(turnId);
-    if (at !== undefined && !shown.has(turnId!)) {
-      catchUp(at);
-      question(records[at]);
-      open = records[at];
-    }
-    const key = `history:${index}`;
-    const text = joinSource(cell.source);
-    const role = tag.role as CellRole;
-    if (role === 'question') {
-      const asked = typeof tag.text === 'string' ? tag.text : text;
-      items.push({ kind: 'question', key, turnId, text: asked });
-    } else if (role === 'answer') {
-      items.push({ kind: 'answer', key, turnId, text });
-    } else if (role === 'code') {
-      items.push({
-        kind: 'code',
-        key: `${key}:code`,
-        turnId,
-        toolUseId: tag.tool_use_id ?? '',
-        code: text,
-        state: 'done'
-      });
-      items.push({
-        kind: 'cell',
-        key,
-        turnId,
-        cellId: cell.id ?? key,
-        executionCount: executionCount(cell),
-        preview: outputPreview(cell),
-        image: outputImage(cell),
-        failed: hasError(cell),
-        replaces: null,
-        replaced: false
-      });
-    }
-  });
-  close();
-  catchUp(records.length);
-  return { items, turn: null };
 }
 
 /** A bitmap output of a cell, as in its nbformat `data`. */
@@ -807,7 +626,8 @@ function executionCount(cell: object): number | null {
   return typeof count === 'number' ? count : null;
 }
 
-function joinSource(source: unknown): string {
+/** A cell's (or an output's) text, joined when nbformat split it in lines. */
+export function joinSource(source: unknown): string {
   if (Array.isArray(source)) {
     return source.join('');
   }
