@@ -104,7 +104,7 @@ describe('readRecord', () => {
       { id: 'c', role: 'code', sha256: '' }
     ]);
     expect(read.turns[1].skipped).toEqual([]);
-    expect(read.turns[1].question_answer_cells).toBe(true);
+    expect(read.turns[1].question_answer_cells).toBe(false);
   });
 });
 

@@ -10,7 +10,7 @@ import type { NbChatApi } from './client';
 import type { TurnEvent } from './types';
 
 /** Default waits between reconnect attempts: about 40 s in total. */
-export const RECONNECT_DELAYS: readonly number[] = [
+const RECONNECT_DELAYS: readonly number[] = [
   250, 500, 1000, 2000, 4000, 8000, 8000, 8000, 8000
 ];
 

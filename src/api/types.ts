@@ -335,11 +335,6 @@ export interface IReviewDecision {
   code?: string;
 }
 
-/** Body of every 4xx answer. */
-export interface IErrorBody {
-  message: string;
-}
-
 /** Role of a cell written by a turn. */
 export type CellRole = 'question' | 'code' | 'answer';
 

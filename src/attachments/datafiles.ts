@@ -9,7 +9,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import type { ContextLevel, IFileSummary, ITableSummary } from '../api/types';
 
 /** Extensions (lower case, with the dot) "Analyse in chat" offers to open. */
-export const DATA_EXTENSIONS: readonly string[] = [
+const DATA_EXTENSIONS: readonly string[] = [
   '.csv',
   '.tsv',
   '.txt',

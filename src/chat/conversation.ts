@@ -570,7 +570,7 @@ export function outputImage(cell: object): IOutputImage | null {
 }
 
 /** Maximum lines shown in a "cell executed" item. */
-export const PREVIEW_LINES = 4;
+const PREVIEW_LINES = 4;
 
 /**
  * The first lines of a cell's text output: streams, `text/plain` results and

@@ -32,7 +32,7 @@ export function runningOrdinal(state: IChatState): number {
 }
 
 /** "1:05" for 65 seconds, "7 s" under a minute. */
-export function elapsedText(seconds: number, trans: TranslationBundle): string {
+function elapsedText(seconds: number, trans: TranslationBundle): string {
   if (seconds < 60) {
     return trans.__('%1 s', seconds);
   }

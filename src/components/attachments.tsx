@@ -25,6 +25,7 @@ import {
   tableShapeLabel
 } from '../attachments/datafiles';
 import type { ChatAttachments } from '../attachments/model';
+import { IconButton } from './buttons';
 import { useSignalRefresh } from './hooks';
 
 /** Most column names listed per table in the details dialog. */
@@ -93,15 +94,12 @@ export function AttachArea(props: {
               <span className="jp-NbChat-uploadPercent">
                 {`${Math.round(upload.progress * 100)}%`}
               </span>
-              <button
-                type="button"
-                className="jp-NbChat-iconButton"
-                aria-label={trans.__('Cancel the upload of %1', upload.name)}
-                title={trans.__('Cancel the upload of %1', upload.name)}
+              <IconButton
+                icon={closeIcon}
+                size="small"
+                label={trans.__('Cancel the upload of %1', upload.name)}
                 onClick={() => model.cancelUpload(upload.id)}
-              >
-                <closeIcon.react tag="span" elementSize="small" />
-              </button>
+              />
             </li>
           ))}
         </ul>
@@ -109,15 +107,12 @@ export function AttachArea(props: {
       {state.errors.map(error => (
         <div key={error.id} className="jp-NbChat-attachError" role="alert">
           <span className="jp-NbChat-plainText">{error.message}</span>
-          <button
-            type="button"
-            className="jp-NbChat-iconButton"
-            aria-label={trans.__('Dismiss')}
-            title={trans.__('Dismiss')}
+          <IconButton
+            icon={closeIcon}
+            size="small"
+            label={trans.__('Dismiss')}
             onClick={() => model.dismissError(error.id)}
-          >
-            <closeIcon.react tag="span" elementSize="small" />
-          </button>
+          />
         </div>
       ))}
       {attachments.length > 0 && (

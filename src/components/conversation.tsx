@@ -14,6 +14,7 @@ import type { ICurrentChat, ServerState } from '../chat/registry';
 import { runningOrdinal, statusText } from '../chat/status';
 import { turnTotals } from '../notebook/record';
 import { AttachArea } from './attachments';
+import { IconButton } from './buttons';
 import { useElapsedSeconds, useSignalRefresh } from './hooks';
 import { attachIcon } from './icons';
 import { CodeHighlighter, MessageList } from './messages';
@@ -180,27 +181,21 @@ export function Conversation(props: {
               tabIndex={-1}
               onChange={onFilesChosen}
             />
-            <button
-              type="button"
-              className="jp-NbChat-iconButton"
-              aria-label={trans.__('Attach file')}
+            <IconButton
+              icon={attachIcon}
+              label={trans.__('Attach file')}
               title={trans.__('Attach files from your computer')}
               onClick={() => fileInput.current?.click()}
-            >
-              <attachIcon.react tag="span" elementSize="normal" />
-            </button>
+            />
             {pickFiles && (
-              <button
-                type="button"
-                className="jp-NbChat-iconButton"
-                aria-label={trans.__('Pick from workspace')}
+              <IconButton
+                icon={folderIcon}
+                label={trans.__('Pick from workspace')}
                 title={trans.__(
                   'Attach files that are already in the workspace'
                 )}
                 onClick={pickFiles}
-              >
-                <folderIcon.react tag="span" elementSize="normal" />
-              </button>
+              />
             )}
           </div>
           {running ? (

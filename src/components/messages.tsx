@@ -352,7 +352,7 @@ function NoticeMessage(props: {
           <div className="jp-NbChat-noticeActions">
             <button
               type="button"
-              className="jp-NbChat-button"
+              className="jp-NbChat-button jp-mod-retry"
               disabled={chat.busy || chat.runtime.state.restarting}
               title={trans.__(
                 'Restart where the cells ran and run the cells left in the notebook'

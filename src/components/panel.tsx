@@ -10,6 +10,7 @@ import React from 'react';
 
 import type { NotebookChats, ServerState } from '../chat/registry';
 import type { INbChatPanel } from '../tokens';
+import { IconButton } from './buttons';
 import { Conversation, IViewServices } from './conversation';
 import { useSignalRefresh } from './hooks';
 import { attachIcon, chatIcon } from './icons';
@@ -223,28 +224,22 @@ function PanelView(props: {
           aria-label={trans.__('Notebook Chat actions')}
         >
           {newAnalysis && (
-            <button
-              type="button"
-              className="jp-NbChat-iconButton"
-              aria-label={trans.__('New analysis')}
+            <IconButton
+              icon={addIcon}
+              label={trans.__('New analysis')}
               title={trans.__(
                 'New analysis: a new notebook in the file browser’s folder, with this chat'
               )}
               onClick={newAnalysis}
-            >
-              <addIcon.react tag="span" elementSize="normal" />
-            </button>
+            />
           )}
           {current && download && (
-            <button
-              type="button"
-              className="jp-NbChat-iconButton"
-              aria-label={trans.__('Download notebook')}
+            <IconButton
+              icon={downloadIcon}
+              label={trans.__('Download notebook')}
               title={trans.__('Save and download %1', current.name)}
               onClick={download}
-            >
-              <downloadIcon.react tag="span" elementSize="normal" />
-            </button>
+            />
           )}
         </div>
       </header>

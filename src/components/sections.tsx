@@ -14,13 +14,11 @@ import { downloadUrl, folderOf, formatBytes } from '../attachments/datafiles';
 import type { NotebookChat } from '../chat/chat';
 import type { ChatRuntime } from '../chat/runtime';
 import { tokensIn } from '../notebook/record';
+import { IconButton } from './buttons';
 import { useSignalRefresh } from './hooks';
 
 /** "Local kernel" / "E2B sandbox". */
-export function executorLabel(
-  executor: Executor,
-  trans: TranslationBundle
-): string {
+function executorLabel(executor: Executor, trans: TranslationBundle): string {
   return executor === 'e2b'
     ? trans.__('E2B sandbox')
     : trans.__('Local kernel');
@@ -45,10 +43,7 @@ export function usageText(
 }
 
 /** "DataFrame · 3 × 12" and the like for one variable. */
-export function variableDetail(
-  variable: IVariable,
-  trans: TranslationBundle
-): string {
+function variableDetail(variable: IVariable, trans: TranslationBundle): string {
   if (Array.isArray(variable.shape) && variable.shape.length > 0) {
     return variable.shape.map(n => n.toLocaleString('en-US')).join(' × ');
   }
@@ -132,16 +127,14 @@ export function Variables(props: {
     >
       <summary className="jp-NbChat-sectionTitle">{title}</summary>
       <div className="jp-NbChat-sectionBody" aria-busy={variablesLoading}>
-        <button
-          type="button"
-          className="jp-NbChat-iconButton jp-NbChat-refresh"
-          aria-label={trans.__('Refresh the variables')}
-          title={trans.__('Refresh the variables')}
+        <IconButton
+          icon={refreshIcon}
+          size="small"
+          className="jp-NbChat-refresh"
+          label={trans.__('Refresh the variables')}
           disabled={variablesLoading}
           onClick={() => void runtime.refreshVariables()}
-        >
-          <refreshIcon.react tag="span" elementSize="small" />
-        </button>
+        />
         {variablesError !== '' && (
           <p className="jp-NbChat-muted" role="status">
             {variablesError}

@@ -11,7 +11,7 @@ import type { NotebookChat } from '../chat/chat';
 import { turnRecord } from '../notebook/record';
 
 /** "3 cells added · 1 replaced · 1 skipped". */
-export function changesText(
+function changesText(
   record: Pick<ITurnRecord, 'cells' | 'replaced' | 'skipped'>,
   trans: TranslationBundle
 ): string {

@@ -6,7 +6,7 @@
 export const MAX_SLUG_LENGTH = 48;
 
 /** Most words a slug keeps. */
-export const MAX_SLUG_WORDS = 8;
+const MAX_SLUG_WORDS = 8;
 
 /** The slug used when a question has no letters or digits at all. */
 export const FALLBACK_SLUG = 'analysis';

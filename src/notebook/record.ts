@@ -110,7 +110,7 @@ function readTurn(raw: unknown): ITurnRecord | null {
     question: text(raw.question),
     answer: typeof raw.answer === 'string' ? raw.answer : null,
     status: STATUSES.includes(raw.status) ? (raw.status as TurnStatus) : 'done',
-    question_answer_cells: raw.question_answer_cells !== false,
+    question_answer_cells: raw.question_answer_cells === true,
     cells: list(raw.cells, c =>
       isObject(c) && typeof c.id === 'string' && ROLES.includes(c.role)
         ? { id: c.id, role: c.role as CellRole, sha256: text(c.sha256) }
