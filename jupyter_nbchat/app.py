@@ -84,6 +84,13 @@ class NbChat(ExtensionApp):
         300.0, help="Seconds a generated cell may run before it is interrupted."
     ).tag(config=True)
 
+    max_output_chars = Int(
+        1_000_000,
+        help="Most characters of printed text (stdout, stderr) kept per output of a generated "
+        "cell; past it the middle is dropped and a line says how much, so a cell printing "
+        "megabytes neither slows the notebook nor bloats the .ipynb.",
+    ).tag(config=True)
+
     max_retries = Int(
         2, help="Retries (with backoff, by the anthropic SDK) on 408/409/429/5xx and network errors."
     ).tag(config=True)

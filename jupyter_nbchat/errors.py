@@ -32,6 +32,22 @@ class TurnConflict(NbChatError):
         super().__init__(f"A question is already being answered in {path!r}; wait or stop it.")
 
 
+class TurnRunning(NbChatError):
+    status = 409
+
+    def __init__(self, turn_id: str) -> None:
+        super().__init__(f"Turn {turn_id!r} is still running: stop it or wait for it to end, then undo it.")
+
+
+class NothingToUndo(NbChatError):
+    status = 404
+
+    def __init__(self, turn_id: str) -> None:
+        super().__init__(
+            f"Nothing in this notebook comes from turn {turn_id!r}: it has no record of it and no cell of it."
+        )
+
+
 class TurnNotFound(NbChatError):
     status = 404
 

@@ -19,7 +19,19 @@ from tornado import web, websocket
 
 from . import __version__
 from .errors import API_KEY_HELP, NbChatError
-from .models import NotebookRef, ReviewDecision, Status, TurnCreated, TurnList, TurnRequest, Variables, WarmRequest
+from .models import (
+    NotebookRef,
+    RecordRequest,
+    RerunRequest,
+    ReviewDecision,
+    Status,
+    TurnCreated,
+    TurnList,
+    TurnRequest,
+    UndoRequest,
+    Variables,
+    WarmRequest,
+)
 
 AUTH_RESOURCE = "nbchat"
 _TURN_ID = r"(?P<turn_id>[0-9a-f]{32})"
@@ -163,6 +175,33 @@ class RestartHandler(NbChatHandler):
         self.finish("{}")
 
 
+class RerunHandler(NbChatHandler):
+    @web.authenticated
+    @authorized
+    @nbchat_errors
+    async def post(self) -> None:
+        """Restart the chat's executor and run the notebook's remaining code again."""
+        self.write_model(await self.nbchat.turns.rerun(self.parse(RerunRequest)))
+
+
+class RecordHandler(NbChatHandler):
+    @web.authenticated
+    @authorized
+    @nbchat_errors
+    async def post(self) -> None:
+        """Fold a change of the chat's settings into its record (metadata.nbchat)."""
+        self.write_model(await self.nbchat.turns.change_record(self.parse(RecordRequest)))
+
+
+class UndoHandler(NbChatHandler):
+    @web.authenticated
+    @authorized
+    @nbchat_errors
+    async def post(self) -> None:
+        """What taking a turn back does to the notebook the browser sent."""
+        self.write_model(self.nbchat.turns.undo(self.parse(UndoRequest)))
+
+
 class EventsHandler(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, websocket.WebSocketHandler):
     """Streams a turn's events: those after `?after=N`, then live ones until the turn ends."""
 
@@ -221,6 +260,9 @@ def route_table() -> list[tuple[str, type]]:
         (rf"/nbchat/turns/{_TURN_ID}/review", ReviewHandler),
         (r"/nbchat/executor/warm", WarmHandler),
         (r"/nbchat/executor/restart", RestartHandler),
+        (r"/nbchat/executor/rerun", RerunHandler),
+        (r"/nbchat/record", RecordHandler),
+        (r"/nbchat/undo", UndoHandler),
         (r"/nbchat/variables", VariablesHandler),
         *datafile_routes(),
     ]

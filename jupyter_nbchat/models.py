@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ExecutorName = Literal["kernel", "e2b"]
 TurnStatus = Literal["running", "done", "error", "cancelled"]
@@ -60,29 +60,44 @@ class NotebookCell(BaseModel):
 
 
 class TurnRecord(BaseModel):
-    """One earlier turn as kept in metadata.nbchat.turns when question/answer cells are off."""
+    """One turn as kept in the notebook's metadata.nbchat.turns (see record.py)."""
 
     model_config = ConfigDict(extra="ignore")
 
     turn_id: str
     question: str = ""
     answer: str | None = None
+    status: str = "done"
+    #: Records made before every turn had one exist only for turns with these cells off.
+    question_answer_cells: bool = False
+    cells: list[dict[str, Any]] = Field(default_factory=list)
+    replaced: list[dict[str, Any]] = Field(default_factory=list)
+    restore: list[dict[str, Any]] = Field(default_factory=list)
+    skipped: list[dict[str, Any]] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _tolerant(cls, raw: Any) -> Any:
+        """A hand-edited record reads as far as it makes sense, never fails."""
+        if not isinstance(raw, dict):
+            return raw
+        clean = dict(raw)
+        for key, default in (("question", ""), ("answer", None), ("status", "done")):
+            if not isinstance(clean.get(key), str):
+                clean[key] = default
+        clean["question_answer_cells"] = clean.get("question_answer_cells") is True
+        for key in ("cells", "replaced", "restore", "skipped"):
+            value = clean.get(key)
+            clean[key] = [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+        return clean
 
 
-class ChatRequest(BaseModel):
-    """What identifies a chat and its runtime: the notebook, its files, its executor."""
+class NotebookRef(BaseModel):
+    """A notebook, by its path relative to the server root."""
 
     model_config = ConfigDict(extra="forbid")
 
     notebook_path: str = Field(min_length=1, max_length=4096)
-    #: Attached data files, relative to the server root.
-    attachments: list[str] = Field(default_factory=list, max_length=100)
-    context_level: Literal["headers", "schema", "sample"] | None = None
-    #: Per-chat executor choice; None: the server's default.
-    executor: ExecutorName | None = None
-    #: The chat's E2B sandbox (and code context) from the notebook's metadata, to reconnect.
-    sandbox_id: str | None = Field(default=None, max_length=200)
-    context_id: str | None = Field(default=None, max_length=200)
 
     @field_validator("notebook_path")
     @classmethod
@@ -93,6 +108,19 @@ class ChatRequest(BaseModel):
         if not value.endswith(".ipynb"):
             raise ValueError("the notebook path must end in .ipynb")
         return value
+
+
+class ChatRequest(NotebookRef):
+    """What identifies a chat and its runtime: the notebook, its files, its executor."""
+
+    #: Attached data files, relative to the server root.
+    attachments: list[str] = Field(default_factory=list, max_length=100)
+    context_level: Literal["headers", "schema", "sample"] | None = None
+    #: Per-chat executor choice; None: the server's default.
+    executor: ExecutorName | None = None
+    #: The chat's E2B sandbox (and code context) from the notebook's metadata, to reconnect.
+    sandbox_id: str | None = Field(default=None, max_length=200)
+    context_id: str | None = Field(default=None, max_length=200)
 
 
 class TurnRequest(ChatRequest):
@@ -107,8 +135,9 @@ class TurnRequest(ChatRequest):
     review: bool = False
     #: False: no question/answer cells; the conversation lives in metadata.nbchat.turns.
     question_answer_cells: bool = True
-    #: metadata.nbchat.turns of the notebook: turns asked with question/answer cells off.
-    turns: list[TurnRecord] | None = Field(default=None, max_length=10_000)
+    #: The notebook's metadata.nbchat as the browser has it; the turn folds its events onto
+    #: it. None: the saved file's.
+    record: dict[str, Any] | None = None
 
     @field_validator("question")
     @classmethod
@@ -120,12 +149,6 @@ class TurnRequest(ChatRequest):
 
 class WarmRequest(ChatRequest):
     """Start a chat's executor and upload its files early (when a file is attached)."""
-
-
-class NotebookRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    notebook_path: str = Field(min_length=1, max_length=4096)
 
 
 class Variables(BaseModel):
@@ -171,7 +194,15 @@ class Event(BaseModel):
         return {"seq": seq, "turn_id": turn_id, **self.model_dump()}
 
 
-class TurnStarted(Event):
+class RecordEvent(Event):
+    """An event that changes the notebook's record: `record` is the whole metadata.nbchat
+    after it (set by Turn.emit; the panel stores it as is). Stripped from an event in the
+    log once a later one carries a newer record."""
+
+    record: dict[str, Any] | None = None
+
+
+class TurnStarted(RecordEvent):
     type: Literal["turn_started"] = "turn_started"
     notebook_path: str
     question: str
@@ -197,7 +228,27 @@ class CellRunning(Event):
     code: str
 
 
-class CellEvent(Event):
+class CellStarted(RecordEvent):
+    """A generated code cell starts running now: insert it (in place of `replaces`), running."""
+
+    type: Literal["cell_started"] = "cell_started"
+    cell: dict[str, Any]
+    #: The failed cell (fix loop) or the proposal (review mode) it takes the place of.
+    replaces: str | None = None
+
+
+class CellOutputsSnapshot(Event):
+    """The whole current output list of a running cell (a snapshot, not a delta)."""
+
+    type: Literal["cell_outputs"] = "cell_outputs"
+    cell_id: str
+    outputs: list[dict[str, Any]]
+    execution_count: int | None = None
+
+
+class CellEvent(RecordEvent):
+    """A finished cell; a code cell has the id of its `cell_started`."""
+
     type: Literal["cell"] = "cell"
     role: CellRole
     cell: dict[str, Any]
@@ -205,7 +256,7 @@ class CellEvent(Event):
     replaces: str | None = None
 
 
-class CellProposed(Event):
+class CellProposed(RecordEvent):
     """Review mode: an unexecuted cell to insert; it runs after the person's decision."""
 
     type: Literal["cell_proposed"] = "cell_proposed"
@@ -214,7 +265,7 @@ class CellProposed(Event):
     replaces: str | None = None
 
 
-class CellSkipped(Event):
+class CellSkipped(RecordEvent):
     """Review mode: the proposal was skipped (or the turn stopped): remove it from the
     notebook, and put back the failed cell it had replaced, if any."""
 
@@ -231,7 +282,7 @@ class Phase(Event):
     max_attempts: int | None = None
 
 
-class Manifest(Event):
+class Manifest(RecordEvent):
     """The attached files and the exact text Claude was told about them."""
 
     type: Literal["manifest"] = "manifest"
@@ -240,7 +291,7 @@ class Manifest(Event):
     level: str
 
 
-class ExecutorState(Event):
+class ExecutorState(RecordEvent):
     """Where this chat's cells run; `state` goes into the notebook's metadata.nbchat."""
 
     type: Literal["executor_state"] = "executor_state"
@@ -262,12 +313,12 @@ class Notice(Event):
     text: str
 
 
-class Answer(Event):
+class Answer(RecordEvent):
     type: Literal["answer"] = "answer"
     text: str
 
 
-class Usage(Event):
+class Usage(RecordEvent):
     type: Literal["usage"] = "usage"
     input_tokens: int = 0
     output_tokens: int = 0
@@ -283,9 +334,85 @@ class ErrorEvent(Event):
     message: str
 
 
-class TurnFinished(Event):
+class TurnFinished(RecordEvent):
     type: Literal["turn_finished"] = "turn_finished"
     status: TurnStatus
     #: No panel followed the turn to its end (write "browser"): the server wrote its cells
     #: into the notebook on disk (docs/protocol.md says what the panel does then).
     saved_by_server: bool = False
+
+
+class RecordChanged(RecordEvent):
+    """The chat's settings changed during the turn (POST nbchat/record); `change` holds the
+    new settings (attachments, context_level, executor) the turn folded in."""
+
+    type: Literal["record"] = "record"
+    change: dict[str, Any]
+
+
+# --- The record, undo and re-run routes. ---
+
+
+class RecordChange(BaseModel):
+    """Exactly one change to the chat's settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attach: list[str] | None = Field(default=None, min_length=1, max_length=100)
+    detach: str | None = Field(default=None, min_length=1, max_length=4096)
+    context_level: Literal["headers", "schema", "sample"] | None = None
+    executor: ExecutorName | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> RecordChange:
+        if len(self.model_fields_set) != 1:
+            raise ValueError("name exactly one of attach, detach, context_level, executor")
+        return self
+
+
+class RecordRequest(NotebookRef):
+    record: dict[str, Any] | None = None
+    change: RecordChange
+
+
+class RecordAnswer(BaseModel):
+    record: dict[str, Any]
+    #: What Claude will be told about the attachments ("" without any).
+    prompt: str
+
+
+class UndoRequest(NotebookRef):
+    turn_id: str = Field(min_length=1, max_length=200)
+    record: dict[str, Any] | None = None
+    #: The notebook's cells as the browser has them.
+    cells: list[NotebookCell] = Field(default_factory=list, max_length=5_000)
+
+
+class UndoPlan(BaseModel):
+    turn_id: str
+    #: Cells the turn added that are still in the notebook.
+    remove: list[str]
+    #: Those among `remove` whose source differs from what the turn wrote.
+    edited: list[str]
+    #: Cells the turn had replaced or removed, to put back at `index`.
+    restore: list[dict[str, Any]]
+    #: metadata.nbchat without that turn's TurnRecord (usage kept).
+    record: dict[str, Any]
+    summary: dict[str, int]
+
+
+class RerunRequest(NotebookRef):
+    codes: list[str] = Field(default_factory=list, max_length=5_000)
+
+
+class RerunFailure(BaseModel):
+    index: int
+    ename: str
+    evalue: str
+
+
+class RerunResult(BaseModel):
+    #: Codes that ran without error (in order, from the first).
+    ran: int
+    #: The code that failed, if one did (re-running stops there).
+    failed: list[RerunFailure]

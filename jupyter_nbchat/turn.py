@@ -2,7 +2,13 @@
 
 A turn runs as a task on the server, independent of any browser connection, and records
 every event it emits (numbered) so a panel can follow it live or catch up after a
-reconnect.
+reconnect. It also keeps the notebook's record (metadata.nbchat, see record.py): each event
+that changes it is folded onto it and carries the result.
+
+The log stays bounded while a cell prints: a `cell_outputs` snapshot is dropped once a
+later snapshot or the final `cell` of the same cell exists, and an event's `record` is
+stripped once a later event carries a newer one. Sequence numbers then have gaps; a
+panel replaying the log gets `cell_started`, the latest `cell_outputs`, then live ones.
 """
 
 from __future__ import annotations
@@ -24,14 +30,18 @@ from . import notebook
 from .errors import NbChatError
 from .execution import Executor
 from .execution.introspection import describe_variables, environment, list_variables, result_problems
+from .execution.outputs import error_output
+from .record import RECORD_EVENTS, fold_event, note_cell, turn_records
 from .llm import context, prompts, tools
 from .llm.pricing import estimate_cost
 from .models import (
     Answer,
     CellEvent,
+    CellOutputsSnapshot,
     CellProposed,
     CellRunning,
     CellSkipped,
+    CellStarted,
     CodeDelta,
     ErrorEvent,
     Event,
@@ -51,6 +61,8 @@ from .models import (
 
 #: Minimum seconds between two code snapshots sent for the same tool call.
 CODE_DELTA_INTERVAL = 0.1
+#: Minimum seconds between two output snapshots sent for the same running cell.
+CELL_OUTPUTS_INTERVAL = 0.2
 
 
 @dataclass
@@ -65,11 +77,17 @@ class TurnSettings:
 class Turn:
     """The numbered event log of one turn, and the task that fills it."""
 
-    def __init__(self, request: TurnRequest) -> None:
+    def __init__(self, request: TurnRequest, record: dict[str, Any] | None = None) -> None:
         self.id = uuid.uuid4().hex
         self.request = request
         self.status = "running"
-        self.events: list[dict[str, Any]] = []
+        #: The notebook's metadata.nbchat with this turn's events folded in so far.
+        self.record: dict[str, Any] = record if record is not None else {}
+        #: Numbered events; None where a superseded `cell_outputs` was dropped.
+        self.events: list[dict[str, Any] | None] = []
+        self._seen: dict[str, dict[str, Any]] = {}  # what the record fold keeps of each cell
+        self._last_record: int | None = None  # index of the event carrying the record now
+        self._snapshots: dict[str, int] = {}  # cell id -> index of its latest cell_outputs
         #: The turn's cells as the notebook should end up (fixed cells replace failed ones).
         self.cells: list[dict[str, Any]] = []
         self.task: asyncio.Task | None = None
@@ -78,8 +96,9 @@ class Turn:
         self._decisions: dict[str, asyncio.Future] = {}
         #: Cells taken out of self.cells by a replacement, by the id of what replaced them.
         self._replaced: dict[str, dict[str, Any]] = {}
-        #: The runner's work is over; it is persisting the turn (see TurnRunner._finish).
-        self.finishing = False
+        #: The runner's work is over; it is persisting the turn (see TurnRunner._finish): the
+        #: status the turn ends with, else None.
+        self.finishing: str | None = None
         #: No panel followed a `write: "browser"` turn to its end, so the server wrote it.
         self.saved_by_server = False
         self._followers = 0
@@ -135,19 +154,50 @@ class Turn:
     def emit(self, event: Event) -> None:
         if self.finished:
             return
-        if isinstance(event, (CellEvent, CellProposed)):
+        if isinstance(event, (CellEvent, CellProposed, CellStarted)):
             self._place(event.cell, event.replaces)
         if isinstance(event, CellSkipped):
             self._unplace(event.cell_id)
         if isinstance(event, TurnFinished):
             self.status = event.status
-        self.events.append(event.wire(len(self.events) + 1, self.id))
+        wire = event.wire(len(self.events) + 1, self.id)
+        if wire["type"] in RECORD_EVENTS:
+            self._fold(wire)
+        if isinstance(event, CellOutputsSnapshot):
+            self._supersede_snapshot(event.cell_id)
+            self._snapshots[event.cell_id] = len(self.events)
+        elif isinstance(event, CellEvent):
+            self._supersede_snapshot(event.cell["id"])
+        self.events.append(wire)
         self._wakeup.set()
         self._wakeup = asyncio.Event()
 
+    def _fold(self, wire: dict[str, Any]) -> None:
+        """Fold the event onto the record; it carries the result, older events no longer do."""
+        self.record = fold_event(self.record, self.id, wire, self._seen)
+        note_cell(self._seen, wire)
+        wire["record"] = self.record
+        previous, self._last_record = self._last_record, len(self.events)
+        older = self.events[previous] if previous is not None else None
+        if older is not None:
+            self.events[previous] = {k: v for k, v in older.items() if k != "record"}  # type: ignore[index]
+
+    def _supersede_snapshot(self, cell_id: str) -> None:
+        index = self._snapshots.pop(cell_id, None)
+        if index is not None:
+            self.events[index] = None
+
+    def final_events(self) -> list[dict[str, Any] | None]:
+        """The log as it ends: for a finishing turn, with the turn_finished it sends next."""
+        if self.finishing is None or self.finished:
+            return list(self.events)
+        return [*self.events, TurnFinished(status=self.finishing).wire(len(self.events) + 1, self.id)]  # type: ignore[arg-type]
+
     def _place(self, cell: dict[str, Any], replaces: str | None) -> None:
         ids = [c.get("id") for c in self.cells]
-        if replaces in ids:
+        if cell.get("id") in ids:  # a started cell, finished now
+            self.cells[ids.index(cell["id"])] = cell
+        elif replaces in ids:
             self._replaced[cell["id"]] = self.cells[ids.index(replaces)]
             self.cells[ids.index(replaces)] = cell
         else:
@@ -170,8 +220,10 @@ class Turn:
         while True:
             wakeup = self._wakeup
             while index < len(self.events):
-                yield self.events[index]
+                event = self.events[index]
                 index += 1
+                if event is not None:
+                    yield event
             if self.finished:
                 return
             await wakeup.wait()
@@ -282,7 +334,7 @@ class TurnRunner:
 
     async def _finish(self, status: str) -> None:
         """Last step of every turn: let the owner persist it, then say it is over."""
-        self.turn.finishing = True
+        self.turn.finishing = status
         if self.before_finish is not None:
             try:
                 await self.before_finish(self.turn)
@@ -295,7 +347,8 @@ class TurnRunner:
         system = context.system_blocks(
             prompts.system_prompt(await self._environment()), self.files.prompt if self.files else ""
         )
-        history, person_cells = context.history_messages(self.cells, self.turn.request.turns)
+        earlier = [r for r in turn_records(self.turn.record) if r.turn_id != self.turn.id]
+        history, person_cells = context.history_messages(self.cells, earlier)
         variables = ""
         if any(c.cell_type == "code" for c in self.cells):
             await self._until_ready()
@@ -452,7 +505,11 @@ class TurnRunner:
         self.turn.emit(CodeDelta(tool_use_id=call.id, code=code))
         await self._until_ready()
         self.turn.emit(CellRunning(tool_use_id=call.id, code=code))
-        result = await self.executor.run_cell(code, self.settings.execution_timeout)
+        started = notebook.code_cell(self.turn.id, code, [], None, call.id)
+        self.turn.emit(CellStarted(cell=started, replaces=replaces))
+        result = await self._run_live(started, replaces)
+        cell = {**started, "outputs": result.outputs, "execution_count": result.execution_count}
+        self.turn.emit(CellEvent(role="code", cell=cell, replaces=replaces))
         for text in result.notices:
             self.turn.emit(Notice(text=text))
         if result.changed_files:
@@ -474,14 +531,73 @@ class TurnRunner:
         if not result.error and not problems:
             problems = await result_problems(self.executor, result.execution_count)
         self.cell_count += 1
-        cell = notebook.code_cell(self.turn.id, code, result.outputs, result.execution_count, call.id)
-        self.turn.emit(CellEvent(role="code", cell=cell, replaces=replaces))
         failed = bool(result.error or problems)
         self.fixes.record(cell["id"], failed)
         label = f"Cell [{result.execution_count}]" if result.execution_count else f"Cell {self.cell_count}"
         return tools.tool_result(
             call.id, result.outputs, cell_label=label, problems=problems, note=self.fixes.note() if failed else ""
         )
+
+    async def _run_live(self, cell: dict[str, Any], replaces: str | None) -> Any:
+        """Run a started cell, sending its outputs as they come. If it cannot finish (the
+        turn was stopped, the executor failed), it still ends: a `cell` event with what it
+        printed and the interruption, so no cell stays running in the notebook."""
+        live = LiveOutputs(self.turn, self.executor, cell["id"])
+        before = self.executor.live
+        try:
+            return await self.executor.run_cell(cell["source"], self.settings.execution_timeout, on_output=live.changed)
+        except BaseException as err:
+            ran = self.executor.live if self.executor.live is not before else None
+            outputs = ran.outputs() if ran is not None else []
+            if not any(o.get("output_type") == "error" for o in outputs):
+                stopped = isinstance(err, asyncio.CancelledError)
+                message = "The turn was stopped while the cell ran." if stopped else describe_failure(err)[1]
+                outputs.append(error_output("KeyboardInterrupt" if stopped else type(err).__name__, message))
+            count = ran.execution_count if ran is not None else None
+            self.turn.emit(
+                CellEvent(role="code", cell={**cell, "outputs": outputs, "execution_count": count}, replaces=replaces)
+            )
+            raise
+        finally:
+            live.close()
+
+
+class LiveOutputs:
+    """Sends a running cell's outputs as `cell_outputs` snapshots: at most one per
+    CELL_OUTPUTS_INTERVAL, the last change always sent (trailing edge), none once closed."""
+
+    def __init__(self, turn: Turn, executor: Executor, cell_id: str) -> None:
+        self.turn = turn
+        self.executor = executor
+        self.cell_id = cell_id
+        self._loop = asyncio.get_running_loop()
+        self._timer: asyncio.TimerHandle | None = None
+        self._sent_at = float("-inf")
+        self._closed = False
+
+    def changed(self) -> None:
+        """The executor's `on_output`: the outputs changed."""
+        if self._timer is None and not self._closed:
+            delay = max(0.0, self._sent_at + CELL_OUTPUTS_INTERVAL - self._loop.time())
+            self._timer = self._loop.call_later(delay, self._send)
+
+    def _send(self) -> None:
+        self._timer = None
+        outputs = self.executor.live
+        if self._closed or outputs is None:
+            return
+        self._sent_at = self._loop.time()
+        self.turn.emit(
+            CellOutputsSnapshot(
+                cell_id=self.cell_id, outputs=outputs.outputs(), execution_count=outputs.execution_count
+            )
+        )
+
+    def close(self) -> None:
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 def describe_failure(err: BaseException) -> tuple[str, str]:

@@ -16,11 +16,24 @@ from tornado.ioloop import PeriodicCallback
 
 from . import notebook
 from .datafiles import DataFiles, InspectResult
-from .errors import ExecutorUnavailable, NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound
+from .errors import ExecutorUnavailable, NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound, TurnRunning
 from .execution import Executor, KernelExecutor
 from .execution.base import LocalFile
 from .execution.introspection import list_variables
-from .models import NotebookCell, TurnRecord, TurnRequest, WarmRequest
+from .models import (
+    NotebookCell,
+    RecordAnswer,
+    RecordChanged,
+    RecordRequest,
+    RerunFailure,
+    RerunRequest,
+    RerunResult,
+    TurnRequest,
+    UndoPlan,
+    UndoRequest,
+    WarmRequest,
+)
+from .record import attachments_of, read_record, undo_plan, with_settings
 from .turn import Turn, TurnRunner, TurnSettings
 
 #: Finished turns kept for late readers before the oldest are dropped.
@@ -95,6 +108,7 @@ class TurnRegistry:
                 session_manager=self.serverapp.session_manager,
                 notebook_path=notebook_path,
                 log=self.log,
+                max_output_chars=self.app.max_output_chars,
             )
         if not self.app.e2b_api_key:
             raise ExecutorUnavailable(
@@ -113,6 +127,7 @@ class TurnRegistry:
             sandbox_id=state.get("sandbox_id"),
             context_id=state.get("context_id"),
             log=self.log,
+            max_output_chars=self.app.max_output_chars,
         )
 
     async def start(self, request: TurnRequest) -> Turn:
@@ -124,14 +139,12 @@ class TurnRegistry:
                 raise NotebookNotFound(path)
         if self.running(path):
             raise TurnConflict(path)
-        files = await self.inspect_attachments(request)
-        if request.cells is None:
-            cells, records = await self._saved_notebook(path)
-            # Turns asked with question/answer cells off, whatever this request asks.
-            if request.turns is None and records:
-                request = request.model_copy(update={"turns": records})
-        else:
-            cells = request.cells
+        files = await self.inspect_attachments(request.notebook_path, request.attachments, request.context_level)
+        cells, record = request.cells, request.record
+        if cells is None or record is None:  # what the request did not send, as last saved
+            saved_cells, saved_record = await self._saved_notebook(path)
+            cells = saved_cells if cells is None else cells
+            record = saved_record if record is None else record
         existing = self.executors.get(path)
         executor = self.executor_for(path, request.executor, _saved_state(request))
         if executor is not existing and hasattr(executor, "seed_history"):
@@ -140,7 +153,7 @@ class TurnRegistry:
                 [c.text for c in cells if c.cell_type == "code" and c.nbchat.get("role") == "code"]
             )
         ready = self.prepare(path, executor, files)
-        turn = Turn(request)
+        turn = Turn(request, read_record(record, self.app.context_level))
         runner = TurnRunner(
             turn,
             claude=claude,
@@ -163,13 +176,13 @@ class TurnRegistry:
         turn.task = asyncio.create_task(self._run(turn, runner))
         return turn
 
-    async def inspect_attachments(self, request: TurnRequest) -> InspectResult | None:
+    async def inspect_attachments(
+        self, notebook_path: str, paths: list[str], level: str | None
+    ) -> InspectResult | None:
         """Summaries and prompt text of the attached files (cached; extraction off the loop)."""
-        if not request.attachments:
+        if not paths:
             return None
-        return await DataFiles.for_app(self.app).inspect(
-            request.attachments, request.context_level, request.notebook_path
-        )
+        return await DataFiles.for_app(self.app).inspect(paths, level, notebook_path)  # type: ignore[arg-type]
 
     def local_files(self, notebook_path: str, files: InspectResult | None) -> list[LocalFile]:
         """Attachments as the executor sees them: paths relative to the notebook's folder."""
@@ -208,7 +221,7 @@ class TurnRegistry:
 
     async def warm(self, request: WarmRequest) -> None:
         """Start the chat's executor and upload its files before the question is asked."""
-        files = await self.inspect_attachments(request)
+        files = await self.inspect_attachments(request.notebook_path, request.attachments, request.context_level)
         executor = self.executor_for(request.notebook_path, request.executor, _saved_state(request))
         self.prepare(request.notebook_path, executor, files)
 
@@ -228,16 +241,60 @@ class TurnRegistry:
             raise TurnConflict(notebook_path)
         await executor.restart()
 
-    async def _saved_notebook(self, path: str) -> tuple[list[NotebookCell], list[TurnRecord]]:
-        """Cells and metadata-kept turns as last saved, for requests that did not send them."""
+    async def change_record(self, request: RecordRequest) -> RecordAnswer:
+        """The chat's settings changed in the panel: the record with the change folded in,
+        attachments summarised (cached) and what Claude will be told about them. A turn
+        running for the notebook folds it in too and sends it to its followers."""
+        chat = read_record(request.record, self.app.context_level)
+        change, level = request.change, request.change.context_level or chat["context_level"]
+        paths = [a["path"] for a in chat["attachments"]]
+        if change.attach:
+            paths += [p for p in change.attach if p not in paths]
+        if change.detach:
+            paths = [p for p in paths if p != change.detach]
+        files = await self.inspect_attachments(request.notebook_path, paths, level)
+        settings: dict[str, Any] = {
+            "attachments": attachments_of(f.model_dump() for f in files.files) if files else [],
+            "context_level": level,
+        }
+        if change.executor:
+            settings["executor"] = change.executor
+        chat = with_settings(chat, settings)
+        running = next((t for t in self.of_notebook(request.notebook_path) if not t.finished), None)
+        if running is not None:
+            running.emit(RecordChanged(change=settings))
+            chat = running.record
+        return RecordAnswer(record=chat, prompt=files.prompt if files else "")
+
+    def undo(self, request: UndoRequest) -> UndoPlan:
+        """What taking a turn back does; stateless (the browser sends cells and record)."""
+        turn = self.turns.get(request.turn_id)
+        if turn is not None and not turn.finished:
+            raise TurnRunning(request.turn_id)
+        chat = read_record(request.record, self.app.context_level)
+        return UndoPlan.model_validate(undo_plan(chat, request.turn_id, request.cells))
+
+    async def rerun(self, request: RerunRequest) -> RerunResult:
+        """Restart the chat's executor and run `codes` in order, stopping at the first error."""
+        await self.restart_executor(request.notebook_path)
+        executor = self.executors[request.notebook_path]
+        for index, code in enumerate(request.codes):
+            result = await executor.run_cell(code, self.app.execution_timeout)
+            error = result.error
+            if error is not None:
+                failure = RerunFailure(index=index, ename=str(error.get("ename", "")), evalue=str(error.get("evalue", "")))
+                return RerunResult(ran=index, failed=[failure])
+        return RerunResult(ran=len(request.codes), failed=[])
+
+    async def _saved_notebook(self, path: str) -> tuple[list[NotebookCell], Any]:
+        """Cells and metadata.nbchat as last saved, for requests that did not send them."""
         cm = self.serverapp.contents_manager
         if not await ensure_async(cm.file_exists(path)):
-            return [], []
+            return [], None
         content = (await ensure_async(cm.get(path, content=True, type="notebook")))["content"]
-        records = content.get("metadata", {}).get("nbchat", {}).get("turns", [])
         return (
             [NotebookCell.model_validate(c) for c in content.get("cells", [])],
-            [TurnRecord.model_validate(r) for r in records if isinstance(r, dict) and r.get("turn_id")],
+            content.get("metadata", {}).get("nbchat"),
         )
 
     async def _run(self, turn: Turn, runner: TurnRunner) -> None:
@@ -247,11 +304,10 @@ class TurnRegistry:
             pass
 
     async def _write_cells(self, turn: Turn) -> None:
-        """For notebooks no browser has open: append the turn's cells on disk."""
-        if turn.cells:
-            await notebook.append_cells(
-                self.serverapp.contents_manager, turn.request.notebook_path, turn.cells, turn.id, turn.events
-            )
+        """For notebooks no browser has open: append the turn's cells and record on disk."""
+        await notebook.append_cells(
+            self.serverapp.contents_manager, turn.request.notebook_path, turn.cells, turn.id, turn.final_events()
+        )
 
     async def _save_if_unfollowed(self, turn: Turn) -> None:
         """A browser-written turn that ends with no panel following it: the server writes it.
@@ -261,10 +317,8 @@ class TurnRegistry:
         """
         if await self._follower_within(turn, self.app.unfollowed_write_delay):
             return
-        if not turn.cells and not notebook.has_record(turn.events):
-            return
         path = turn.request.notebook_path
-        await notebook.append_cells(self.serverapp.contents_manager, path, turn.cells, turn.id, turn.events)
+        await notebook.append_cells(self.serverapp.contents_manager, path, turn.cells, turn.id, turn.final_events())
         turn.saved_by_server = True
         self.log.info(
             "nbchat: no panel followed turn %s to its end; the server saved its %d cell(s) to %s",

@@ -32,6 +32,7 @@ async def test_follow_up_sees_history_and_live_variables(nbchat, claude_standin,
     assert "df = pd.DataFrame" in history[1]["content"][0]["text"]
     assert "(3, 2)" in history[1]["content"][0]["text"]  # the real output of the earlier cell
     assert "Cell [1] shows 3 rows." in history[1]["content"][0]["text"]
+    assert "**Answer**" not in history[1]["content"][0]["text"]  # the answer's own text
     current = follow_up["messages"][-1]["content"]
     variables = next(b["text"] for b in current if b["text"].startswith("Live variables"))
     assert '"df": DataFrame, shape (3, 2), columns ["gender", "size"]' in variables
@@ -188,21 +189,27 @@ def test_history_mixes_question_cells_and_metadata_records():
     cells = [
         cell("markdown", "**Question**", "t1", "question"),
         cell("code", "a = 1", "t1", "code"),
-        cell("markdown", "a is 1", "t1", "answer"),
+        cell("markdown", "**Answer**\n\na is 1", "t1", "answer"),
         cell("code", "b = a + 1", "t2", "code"),
         cell("code", "c = 3", "t4", "code"),
     ]
     cells[0].metadata["nbchat"]["text"] = "Set a"
+    cells[2].metadata["nbchat"]["text"] = "a is 1"
     records = [
+        # Every turn now has a record; one with question/answer cells describes those cells.
+        TurnRecord(turn_id="t1", question="Set a", answer="a is 1", question_answer_cells=True),
         TurnRecord(turn_id="t2", question="Add one", answer="b is 2"),
         TurnRecord(turn_id="t3", question="What is b?", answer="2, no code needed"),
+        # Its question, code and answer cells were deleted by the person: not history any more.
+        TurnRecord(turn_id="t5", question="Deleted", answer="gone", question_answer_cells=True),
         TurnRecord(turn_id="t4", question="Set c", answer=None),
     ]
     messages, _ = history_messages(cells, records)
     questions = [m["content"][-1]["text"] for m in messages if m["role"] == "user"]
     assert questions == ["Question: Set a", "Question: Add one", "Question: What is b?", "Question: Set c"]
     answers = [m["content"][0]["text"] for m in messages if m["role"] == "assistant"]
-    assert "a = 1" in answers[0] and "a is 1" in answers[0]
+    assert "a = 1" in answers[0] and "Answer:\na is 1" in answers[0] and "**Answer**" not in answers[0]
+    assert len(answers) == 4 and "Deleted" not in json.dumps(messages)  # t1 once, t5 not at all
     assert "b = a + 1" in answers[1] and "b is 2" in answers[1]
     assert "(no cells ran)" in answers[2] and "2, no code needed" in answers[2]
     assert "c = 3" in answers[3] and "ended without an answer" in answers[3]

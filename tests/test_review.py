@@ -28,6 +28,10 @@ async def test_run_edited_and_skip(nbchat, claude_standin, jp_root_dir):
 
     ran = [e for e in of_type(events, "cell") if e["role"] == "code"]
     assert len(ran) == 1 and ran[0]["replaces"] == first["cell"]["id"]
+    # On Run, the cell that starts running takes the proposal's place; it then ends in place.
+    (started,) = of_type(events, "cell_started")
+    assert started["replaces"] == first["cell"]["id"] and started["cell"]["source"] == "print('as edited')"
+    assert ran[0]["cell"]["id"] == started["cell"]["id"]
     assert ran[0]["cell"]["source"] == "print('as edited')"
     assert ran[0]["cell"]["outputs"][0]["text"] == "as edited\n"
     assert of_type(events, "cell_skipped")[0]["cell_id"] == second["cell"]["id"]

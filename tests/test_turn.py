@@ -26,6 +26,13 @@ async def test_turn_runs_code_in_the_notebook_kernel(nbchat, claude_standin, not
     assert code["execution_count"] >= 1
     assert code["metadata"]["nbchat"]["role"] == "code"
     assert of_type(events, "answer")[0]["text"] == "The answer is **42**, printed by the cell."
+    # The answer cell is headed like the question cell and keeps its text in the tag.
+    answer = cells[2]["cell"]
+    assert answer["source"] == "**Answer**\n\nThe answer is **42**, printed by the cell."
+    assert answer["metadata"]["nbchat"]["text"] == "The answer is **42**, printed by the cell."
+    assert cells[0]["cell"]["source"].startswith("**Question**\n\n")
+    # The code cell ended with the id it started with.
+    assert of_type(events, "cell_started")[0]["cell"]["id"] == code["id"]
     # Every cell is valid nbformat.
     nb = nbformat.v4.new_notebook(cells=[nbformat.from_dict(c["cell"]) for c in cells])
     nbformat.validate(nb)

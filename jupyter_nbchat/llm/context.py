@@ -2,8 +2,11 @@
 
 The notebook is the history. Each earlier nbchat turn (cells tagged `metadata.nbchat`)
 becomes a user/assistant pair: the question, then the cells as they are now (the
-person's edits included) with their outputs, then the answer. Cells the person wrote
-themselves go with the next question. Rendering is deterministic, so the prefix of
+person's edits included) with their outputs, then the answer. The record of each turn
+(metadata.nbchat.turns) describes the same turn as its cells: it gives the question and
+answer where the notebook has no question/answer cells, and a turn asked with those cells
+off counts even when it ran no cell. Cells the person wrote themselves go with the next
+question. Rendering is deterministic, so the prefix of
 earlier turns stays byte-identical from one question to the next and is read from the
 prompt cache (breakpoints: system prompt, end of history, latest message).
 """
@@ -46,9 +49,10 @@ def _split(
 ) -> tuple[list[tuple[list[NotebookCell], _Turn]], list[NotebookCell]]:
     """[(person cells before it, turn), …] and the person cells after the last turn.
 
-    Turns asked with question/answer cells off take their question and answer from
-    `records` (metadata.nbchat.turns); a recorded turn that ran no cell goes right
-    after the recorded turn before it.
+    A turn takes its question and answer from its cells, else from its record in
+    `records` (metadata.nbchat.turns). A turn asked with question/answer cells off that
+    ran no cell goes right after the recorded turn before it; one asked with them on
+    whose cells are all gone (the person deleted them) is gone from the history too.
     """
     pairs: list[tuple[list[NotebookCell], _Turn]] = []
     pending: list[NotebookCell] = []
@@ -69,12 +73,14 @@ def _split(
         if role == "question":
             turn.question = str(tag.get("text") or cell.text)
         elif role == "answer":
-            turn.answer = cell.text
+            turn.answer = str(tag["text"]) if "text" in tag else cell.text
         else:
             turn.cells.append(cell)
     previous: _Turn | None = None
     for record in records:
         turn = by_id.get(record.turn_id)
+        if turn is None and record.question_answer_cells:
+            continue
         if turn is None:
             turn = by_id[record.turn_id] = _Turn()
             at = next((i + 1 for i, (_, t) in enumerate(pairs) if t is previous), 0)
