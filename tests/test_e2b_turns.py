@@ -3,6 +3,7 @@
 import pytest
 
 from jupyter_nbchat.testing.plugin import STANDIN_API_KEY, of_type
+from test_live_cells import TICKS, assert_live
 
 
 @pytest.fixture
@@ -109,3 +110,11 @@ async def test_a_chat_may_choose_the_local_kernel(nbchat, claude_standin, e2b_st
     events = await nbchat.ask(notebook_path, "Where?", executor="kernel")
     assert of_type(events, "executor_state")[0]["executor"] == "kernel"
     assert e2b_standin.stats.creates == 0
+
+
+async def test_outputs_arrive_while_the_sandbox_runs_the_cell(nbchat, claude_standin, e2b_standin):
+    """The sandbox streams stdout as the kernel prints it; the turn passes it on live."""
+    claude_standin.script(claude_standin.code(TICKS), claude_standin.text("Five ticks."))
+    events = await nbchat.ask("live.ipynb", "Tick", write="server")
+    assert_live(events)
+    assert of_type(events, "executor_state")[0]["executor"] == "e2b"
