@@ -19,11 +19,7 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { Contents } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import {
-  ITranslator,
-  nullTranslator,
-  TranslationBundle
-} from '@jupyterlab/translation';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { addIcon, downloadIcon, folderIcon } from '@jupyterlab/ui-components';
 
 import { errorMessage, NbChatApi } from './api/client';
@@ -33,7 +29,7 @@ import {
   isContextLevel,
   isDataFile
 } from './attachments/datafiles';
-import type { IChatMessages } from './chat/chat';
+import { chatMessages } from './chat/messages';
 import { NotebookChats } from './chat/registry';
 import { asReviewMode, IChatDefaults, ITurnSettings } from './chat/settings';
 import type { PanelAction } from './components/conversation';
@@ -92,45 +88,6 @@ const ANALYSIS_KERNEL = 'python3';
 /** Resolves at the next animation frame. */
 function nextFrame(): Promise<void> {
   return new Promise(resolve => requestAnimationFrame(() => resolve()));
-}
-
-/** What the chats say, translated. */
-function chatMessages(trans: TranslationBundle): IChatMessages {
-  return {
-    connectionLost: trans.__(
-      'Lost the connection to the server while following the turn.'
-    ),
-    notebookClosed: trans.__(
-      'The notebook is no longer open, so this turn’s cells were not inserted.'
-    ),
-    saveFailed: trans.__('Could not save the notebook: %1', '%1'),
-    savedByServer: trans.__(
-      'No page was following the last turn, so the server saved its cells in the notebook file; the notebook was reloaded from it.'
-    ),
-    savedByServerUnsaved: trans.__(
-      'No page was following the last turn, so the server saved its cells in the notebook file. This notebook has unsaved changes, so the file was not loaded: File › Reload Notebook from Disk shows the cells (and drops the unsaved changes).'
-    ),
-    undoneKernel: trans.__(
-      'The turn was undone and the notebook saved. Variables made by the removed cells may still exist in the kernel until it is restarted.'
-    ),
-    undoneSandbox: trans.__(
-      'The turn was undone and the notebook saved. Variables made by the removed cells may still exist in the E2B sandbox until it is restarted.'
-    ),
-    rerunDone: trans.__(
-      'The kernel was restarted and the remaining cells ran again.'
-    ),
-    rerunSandboxDone: trans.__(
-      'The E2B sandbox was restarted and the %1 remaining code cells ran again.',
-      '%1'
-    ),
-    rerunFailed: trans.__('Re-running stopped at code cell %1: %2', '%1', '%2'),
-    rerunRefused: trans.__(
-      'The kernel was not restarted: the notebook has no running kernel.'
-    ),
-    uploadFailed: trans.__('The upload did not complete.'),
-    uploadCancelled: trans.__('Upload cancelled.'),
-    warmFailed: trans.__('Could not prepare where code runs: %1', '%1')
-  };
 }
 
 /**

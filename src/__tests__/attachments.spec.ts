@@ -86,7 +86,8 @@ function make(upload?: (options: any) => Promise<IFileSummary>) {
     attachments: () => server.files,
     contextLevel: () => server.level ?? 'headers',
     change: server.change,
-    attached: () => (server.attached += 1)
+    attached: () => (server.attached += 1),
+    messages: { uploadFailed: 'Failed.', uploadCancelled: 'Cancelled.' }
   });
   return { server, model };
 }
@@ -246,7 +247,8 @@ describe('ChatRuntime', () => {
     const model = new ChatRuntime({
       api,
       notebookPath: () => 'work/analysis.ipynb',
-      warmFields: () => ({ attachments: ['a.csv'], sandbox_id: 'sbx-1' })
+      warmFields: () => ({ attachments: ['a.csv'], sandbox_id: 'sbx-1' }),
+      warmFailed: 'Could not prepare the executor: %1'
     });
     return { model, calls };
   }

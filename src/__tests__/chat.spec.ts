@@ -1,5 +1,6 @@
 import { NotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { ServerConnection } from '@jupyterlab/services';
+import { nullTranslator } from '@jupyterlab/translation';
 import { Signal } from '@lumino/signaling';
 
 import { NbChatApi } from '../api/client';
@@ -10,6 +11,7 @@ import type {
   TurnEvent
 } from '../api/types';
 import { EditedChoice, NotebookChat } from '../chat/chat';
+import { chatMessages } from '../chat/messages';
 import {
   IChatDefaults,
   ITurnSettings,
@@ -202,6 +204,7 @@ function setup(
     settings: () => settings,
     defaults: chatDefaults ? () => chatDefaults : undefined,
     reconnectDelays: [0, 0, 0],
+    messages: chatMessages(nullTranslator.load('jupyter_nbchat')),
     confirmEdited: async count => {
       confirmed.push(count);
       return options.confirm ?? 'remove';

@@ -114,7 +114,7 @@ export interface IUploadOptions {
   /** Aborts the upload. */
   signal?: AbortSignal;
   /** Translated messages for failures the server did not describe. */
-  messages?: { failed: string; cancelled: string };
+  messages: { failed: string; cancelled: string };
 }
 
 /** Every route of the server extension, for one server. */
@@ -216,11 +216,7 @@ export class NbChatApi {
    *   server could not be reached, or the upload was aborted).
    */
   upload(options: IUploadOptions): Promise<IFileSummary> {
-    const { file, name, dir, level, onProgress, signal } = options;
-    const messages = options.messages ?? {
-      failed: 'The upload did not complete.',
-      cancelled: 'Upload cancelled.'
-    };
+    const { file, name, dir, level, onProgress, signal, messages } = options;
     const settings = this.serverSettings;
     const endpoint = 'files/upload';
     return new Promise<IFileSummary>((resolve, reject) => {

@@ -27,11 +27,6 @@ export interface IAttachmentMessages {
   uploadCancelled: string;
 }
 
-const DEFAULT_MESSAGES: IAttachmentMessages = {
-  uploadFailed: 'The upload did not complete.',
-  uploadCancelled: 'Upload cancelled.'
-};
-
 /** A file being uploaded from the computer. */
 export interface IUploadState {
   id: number;
@@ -71,14 +66,14 @@ export interface IChatAttachmentsOptions {
   change: (change: RecordChange) => Promise<IRecordChanged>;
   /** Files were attached: get the executor ready. */
   attached?: () => void;
-  messages?: Partial<IAttachmentMessages>;
+  messages: IAttachmentMessages;
 }
 
 /** The data files of one notebook's chat. */
 export class ChatAttachments implements IDisposable {
   constructor(options: IChatAttachmentsOptions) {
     this._options = options;
-    this._messages = { ...DEFAULT_MESSAGES, ...options.messages };
+    this._messages = options.messages;
   }
 
   /** Emitted whenever `state` (or the recorded files, see `recordChanged`) change. */

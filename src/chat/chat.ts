@@ -44,60 +44,9 @@ import {
   startTurn
 } from './conversation';
 import { stateFromCells } from './history';
+import type { IChatMessages } from './messages';
 import { ChatRuntime } from './runtime';
 import { IChatDefaults, ITurnSettings, reviewFor } from './settings';
-
-/** Messages the chat shows (translated by the caller; `%1` is filled in). */
-export interface IChatMessages {
-  /** The events socket could not be reopened. */
-  connectionLost: string;
-  /** A cell arrived for a notebook that is no longer open. */
-  notebookClosed: string;
-  /** Saving the notebook failed; `%1` is the reason. */
-  saveFailed: string;
-  /** The server saved a turn into the file and the notebook was reloaded. */
-  savedByServer: string;
-  /** The same, but unsaved edits here kept the file from being loaded. */
-  savedByServerUnsaved: string;
-  /** A turn was undone (the kernel keeps its variables until restarted). */
-  undoneKernel: string;
-  /** A turn was undone (the sandbox keeps its variables until restarted). */
-  undoneSandbox: string;
-  /** The kernel was restarted and every cell ran. */
-  rerunDone: string;
-  /** The sandbox was restarted and `%1` cells ran. */
-  rerunSandboxDone: string;
-  /** Re-running stopped: `%1` cell number, `%2` the error. */
-  rerunFailed: string;
-  /** The kernel could not be restarted (none, or the person declined). */
-  rerunRefused: string;
-  uploadFailed: string;
-  uploadCancelled: string;
-  /** Warming the executor failed; `%1` is the server's message. */
-  warmFailed: string;
-}
-
-const DEFAULT_MESSAGES: IChatMessages = {
-  connectionLost: 'Lost the connection to the server.',
-  notebookClosed:
-    'The notebook is no longer open, so this turn’s cells were not inserted.',
-  saveFailed: 'Could not save the notebook: %1',
-  savedByServer:
-    'No page was following the last turn, so the server saved its cells in the notebook file; the notebook was reloaded from it.',
-  savedByServerUnsaved:
-    'No page was following the last turn, so the server saved its cells in the notebook file. This notebook has unsaved changes, so the file was not loaded: File › Reload Notebook from Disk shows the cells (and drops the unsaved changes).',
-  undoneKernel:
-    'The turn was undone. Variables made by the removed cells may still exist in the kernel until it is restarted.',
-  undoneSandbox:
-    'The turn was undone. Variables made by the removed cells may still exist in the sandbox until it is restarted.',
-  rerunDone: 'The kernel was restarted and the notebook’s cells ran again.',
-  rerunSandboxDone: 'The sandbox was restarted and %1 cells ran again.',
-  rerunFailed: 'Re-running stopped at code cell %1: %2',
-  rerunRefused: 'The kernel was not restarted.',
-  uploadFailed: 'The upload did not complete.',
-  uploadCancelled: 'Upload cancelled.',
-  warmFailed: 'Could not prepare the executor: %1'
-};
 
 /** What the person chose about edited cells of a turn being undone. */
 export type EditedChoice = 'remove' | 'keep' | 'cancel';
@@ -117,7 +66,7 @@ export interface INotebookChatOptions {
   confirmEdited?: (count: number) => Promise<EditedChoice>;
   /** Milliseconds to wait before each reconnect attempt; its length caps attempts. */
   reconnectDelays?: readonly number[];
-  messages?: Partial<IChatMessages>;
+  messages: IChatMessages;
 }
 
 /** How a followed turn ended (`turnEnded`), once the notebook is saved. */
@@ -138,7 +87,7 @@ export class NotebookChat implements IDisposable {
     this._serverExecutor = options.serverExecutor ?? (() => 'kernel');
     this._confirmEdited = options.confirmEdited ?? (async () => 'remove');
     this._delays = options.reconnectDelays;
-    const messages = { ...DEFAULT_MESSAGES, ...options.messages };
+    const messages = options.messages;
     this._messages = messages;
 
     const path = () => this._doc.path;

@@ -17,7 +17,8 @@ import {
   slugFromQuestion,
   uniqueNotebookName
 } from '../notebook/naming';
-import { EditedChoice, IChatMessages, ITurnEnded, NotebookChat } from './chat';
+import { EditedChoice, ITurnEnded, NotebookChat } from './chat';
+import type { IChatMessages } from './messages';
 import { IChatDefaults, ITurnSettings, usableDefaults } from './settings';
 
 /** What the panel knows about the server extension. */
@@ -47,7 +48,7 @@ export interface INotebookChatsOptions {
   settings: () => ITurnSettings;
   /** What a chat uses until it chooses (settings); read whenever needed. */
   defaults: () => IChatDefaults;
-  messages?: Partial<IChatMessages>;
+  messages: IChatMessages;
   /** Asks whether cells the person edited go too when a turn is undone. */
   confirmEdited?: (count: number) => Promise<EditedChoice>;
 }

@@ -38,7 +38,7 @@ export interface IChatRuntimeOptions {
   /** What a warm request carries besides the path (attachments, executor…). */
   warmFields: () => Omit<IWarmRequest, 'notebook_path'>;
   /** Warming failed; `%1` is the server's message (translated). */
-  warmFailed?: string;
+  warmFailed: string;
 }
 
 /** The executor side of one notebook's chat. */
@@ -69,11 +69,7 @@ export class ChatRuntime implements IDisposable {
     this._options.api.warm(body).then(
       () => this.warn(''),
       reason =>
-        this.warn(
-          (
-            this._options.warmFailed ?? 'Could not prepare the executor: %1'
-          ).replace('%1', errorMessage(reason))
-        )
+        this.warn(this._options.warmFailed.replace('%1', errorMessage(reason)))
     );
   }
 
