@@ -7,9 +7,11 @@ consecutive stream chunks of the same name are joined.
 
 Stream text is folded as a terminal shows it: a `\\r` moves back to the start of the line and
 what follows overwrites it (so a tqdm bar ends as one line; `\\r\\n` is a plain newline). The
-text kept per stream output is bounded by `max_chars`: past it the middle is dropped (the
-first and last halves are kept) and a line `[… N characters of output truncated …]` says so.
-Every character is copied a bounded number of times, so 20 MB of prints cost linear time.
+stream text kept per cell is bounded by `max_chars`: past it the middle of a stream output is
+dropped (its first and last halves are kept) and a line `[… N characters of output
+truncated …]` says so; a stream output that starts after others (stdout and stderr taking
+turns) gets what the earlier ones left of the bound. Every character is copied a bounded
+number of times, so 20 MB of prints cost linear time.
 
 `on_change()` is called after every change; `outputs()` is a snapshot (fresh dicts).
 """
@@ -96,6 +98,7 @@ class StreamText:
         """Finished text: into the head while it has room, then into the bounded tail."""
         if self._head_limit is None:
             self._head.append(text)
+            self._head_len += len(text)
             return
         room = self._head_limit - self._head_len
         if room > 0:
@@ -111,6 +114,8 @@ class StreamText:
             self._tail.clear()
             self._tail_len = self._tail_offset = 0
             text = text[cut:]
+            if not text:
+                return
         self._tail.append(text)
         self._tail_len += len(text)
         excess = self._tail_len - self._tail_limit
@@ -130,6 +135,11 @@ class StreamText:
             # Drop the dead start of a big piece (each such copy at least halves it).
             self._tail[0] = self._tail[0][self._tail_offset :]
             self._tail_offset = 0
+
+    @property
+    def kept(self) -> int:
+        """Characters of text kept (the truncation note aside)."""
+        return self._head_len + self._tail_len + self._line_len
 
     def text(self) -> str:
         head = "".join(self._head)
@@ -155,6 +165,7 @@ class CellOutputs:
         self._items: list[dict[str, Any] | StreamText] = []
         self._clear_before_next = False
         self._display_ids: dict[str, list[int]] = {}
+        self._kept = 0  # stream characters kept by stream outputs that are complete
 
     # -- kernel messages --------------------------------------------------------
 
@@ -181,8 +192,9 @@ class CellOutputs:
         self._before_output()
         last = self._items[-1] if self._items else None
         if not (isinstance(last, StreamText) and last.name == name):
-            last = StreamText(name, self.max_chars)
-            self._items.append(last)
+            room = None if self.max_chars is None else max(self.max_chars - self._kept, 0)
+            last = StreamText(name, room)
+            self._append(last)
         last.write(text)
         self._changed()
 
@@ -193,13 +205,20 @@ class CellOutputs:
         if display_id:
             self._update_display(display_id, output, notify=False)
             self._display_ids.setdefault(display_id, []).append(len(self._items))
-        self._items.append(output)
+        self._append(output)
         self._changed()
 
     def add(self, output: dict[str, Any]) -> None:
         """An output we made ourselves (e.g. a timeout error)."""
-        self._items.append(output)
+        self._append(output)
         self._changed()
+
+    def _append(self, item: dict[str, Any] | StreamText) -> None:
+        """A new output; a stream output before it is complete and counts against the bound."""
+        last = self._items[-1] if self._items else None
+        if isinstance(last, StreamText):
+            self._kept += last.kept
+        self._items.append(item)
 
     def clear(self, wait: bool = False) -> None:
         if wait:
@@ -216,6 +235,7 @@ class CellOutputs:
         self._items.clear()
         self._display_ids.clear()
         self._clear_before_next = False
+        self._kept = 0
 
     def _update_display(self, display_id: str | None, content: dict[str, Any], notify: bool = True) -> None:
         for index in self._display_ids.get(display_id or "", []):
