@@ -63,6 +63,10 @@ from .models import (
 CODE_DELTA_INTERVAL = 0.1
 #: Minimum seconds between two output snapshots sent for the same running cell.
 CELL_OUTPUTS_INTERVAL = 0.2
+#: Characters of each stream a live snapshot shows (its start and end): a cell printing
+#: megabytes costs the wire and the page little while it runs; its final `cell` event
+#: carries all that is kept (NbChat.max_output_chars).
+LIVE_STREAM_CHARS = 100_000
 
 
 @dataclass
@@ -564,7 +568,8 @@ class TurnRunner:
 
 class LiveOutputs:
     """Sends a running cell's outputs as `cell_outputs` snapshots: at most one per
-    CELL_OUTPUTS_INTERVAL, the last change always sent (trailing edge), none once closed."""
+    CELL_OUTPUTS_INTERVAL (counted from the cell's start, so a quick cell sends none), the
+    last change always sent (trailing edge), none once closed."""
 
     def __init__(self, turn: Turn, executor: Executor, cell_id: str) -> None:
         self.turn = turn
@@ -572,7 +577,7 @@ class LiveOutputs:
         self.cell_id = cell_id
         self._loop = asyncio.get_running_loop()
         self._timer: asyncio.TimerHandle | None = None
-        self._sent_at = float("-inf")
+        self._sent_at = self._loop.time()
         self._closed = False
 
     def changed(self) -> None:
@@ -589,7 +594,9 @@ class LiveOutputs:
         self._sent_at = self._loop.time()
         self.turn.emit(
             CellOutputsSnapshot(
-                cell_id=self.cell_id, outputs=outputs.outputs(), execution_count=outputs.execution_count
+                cell_id=self.cell_id,
+                outputs=outputs.outputs(LIVE_STREAM_CHARS),
+                execution_count=outputs.execution_count,
             )
         )
 

@@ -163,3 +163,18 @@ async def test_a_fixed_cell_starts_in_the_place_of_the_failed_one(nbchat, claude
     ended = [e for e in of_type(events, "cell") if e["role"] == "code"]
     assert [e["cell"]["id"] for e in ended] == [failed["cell"]["id"], fixed["cell"]["id"]]
     assert events.index(ended[0]) < events.index(fixed)
+
+
+async def test_live_snapshots_show_the_start_and_end_of_a_long_stream(nbchat, claude_standin, notebook_path):
+    """While a cell runs, its snapshots show at most LIVE_STREAM_CHARS per stream; its final
+    cell keeps everything up to max_output_chars."""
+    from jupyter_nbchat.turn import LIVE_STREAM_CHARS
+
+    code = f"import time\nprint('x' * {3 * LIVE_STREAM_CHARS})\ntime.sleep(0.6)\nprint('end')"
+    claude_standin.script(claude_standin.code(code), claude_standin.text("Long."))
+    events = await nbchat.ask(notebook_path, "Long line")
+    snapshots = [stream_text(e["outputs"]) for e in of_type(events, "cell_outputs")]
+    assert snapshots and all(len(t) < LIVE_STREAM_CHARS + 100 for t in snapshots)
+    assert "characters of output truncated" in snapshots[0]
+    final = [e for e in of_type(events, "cell") if e["role"] == "code"][0]["cell"]
+    assert stream_text(final["outputs"]) == "x" * (3 * LIVE_STREAM_CHARS) + "\nend\n"

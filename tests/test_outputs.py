@@ -73,3 +73,11 @@ def test_every_change_is_announced_and_snapshots_are_fresh():
     out.stream("stdout", "b")
     assert first == [{"output_type": "stream", "name": "stdout", "text": "a"}]
     assert len(changes) == 2
+
+
+def test_a_snapshot_may_show_less_than_is_kept():
+    out = CellOutputs(max_chars=1_000)
+    for i in range(100):
+        out.stream("stdout", f"l{i:03d}\n")
+    assert text_of(out.outputs(stream_chars=20)) == ["l000\nl001\n\n[… 480 characters of output truncated …]\nl098\nl099\n"]
+    assert len(text_of(out.outputs())[0]) == 500  # all of it is kept

@@ -61,18 +61,20 @@ class StreamText:
         self._col = 0  # the cursor within that line
 
     def write(self, text: str) -> None:
-        lines = text.split("\n")
-        self._type(lines[0])
-        if len(lines) == 1:
+        first = text.find("\n")
+        if first < 0:
+            self._type(text)
             return
+        self._type(text[:first])
         self._commit("".join(self._line) + "\n")
         self._line, self._line_len, self._col = [], 0, 0
-        middle = lines[1:-1]
+        last = text.rfind("\n")
+        middle = text[first + 1 : last + 1]  # whole lines, kept in one piece unless one has a \r
+        if "\r" in middle:
+            middle = "".join(fold_carriage_returns(m) + "\n" for m in middle[:-1].split("\n"))
         if middle:
-            if "\r" in text:
-                middle = [fold_carriage_returns(m) if "\r" in m else m for m in middle]
-            self._commit("\n".join(middle) + "\n")
-        self._type(lines[-1])
+            self._commit(middle)
+        self._type(text[last + 1 :])
 
     def _type(self, part: str) -> None:
         """Text without newline at the cursor; each `\\r` moves the cursor to the line's start."""
@@ -141,7 +143,8 @@ class StreamText:
         """Characters of text kept (the truncation note aside)."""
         return self._head_len + self._tail_len + self._line_len
 
-    def text(self) -> str:
+    def text(self, limit: int | None = None) -> str:
+        """The text kept; at most `limit` characters of it (its start and end) when given."""
         head = "".join(self._head)
         self._head = [head] if head else []
         tail = "".join(self._tail)[self._tail_offset :]
@@ -149,8 +152,16 @@ class StreamText:
         self._tail_offset = 0
         line = "".join(self._line)
         self._line = [line] if line else []
-        note = truncation_note(self.dropped) if self.dropped else ""
-        return head + note + tail + line
+        end, dropped = tail + line, self.dropped
+        if limit is not None and len(head) + len(end) > limit:
+            if not dropped:  # one text without a gap: its end may come from the head
+                head, end = head + end, ""
+            source = end or head
+            shown_head, shown_end = head[: limit // 2], source[max(len(source) - (limit - limit // 2), 0) :]
+            dropped += len(head) + len(end) - len(shown_head) - len(shown_end)
+            head, end = shown_head, shown_end
+        note = truncation_note(dropped) if dropped else ""
+        return head + note + end
 
 
 class CellOutputs:
@@ -252,12 +263,13 @@ class CellOutputs:
 
     # -- reading ----------------------------------------------------------------
 
-    def outputs(self) -> list[dict[str, Any]]:
-        """The outputs now, as fresh nbformat v4 dicts."""
+    def outputs(self, stream_chars: int | None = None) -> list[dict[str, Any]]:
+        """The outputs now, as fresh nbformat v4 dicts; with `stream_chars`, each stream output
+        shows at most that many characters of what is kept (its start and end, and a note)."""
         outputs = []
         for item in self._items:
             if isinstance(item, StreamText):
-                outputs.append({"output_type": "stream", "name": item.name, "text": item.text()})
+                outputs.append({"output_type": "stream", "name": item.name, "text": item.text(stream_chars)})
                 continue
             out = dict(item)
             if out["output_type"] == "execute_result" and out.get("execution_count") is None:
