@@ -5,6 +5,7 @@ import json
 import nbformat
 import pytest
 
+from jupyter_nbchat.record import source_sha256
 from jupyter_nbchat.testing.plugin import of_type
 
 
@@ -83,6 +84,12 @@ async def test_a_fixed_cell_replaces_the_failed_one(nbchat, claude_standin, jp_r
     nb = nbformat.read(jp_root_dir / "fix.ipynb", as_version=4)
     assert [c.metadata["nbchat"]["role"] for c in nb.cells] == ["question", "code", "answer"]
     assert "df['Gender']" in nb.cells[1].source and nb.cells[1].outputs[0]["output_type"] == "execute_result"
+    # The turn's record keeps the failed code, and the file keeps what the panel was sent.
+    (turn,) = nb.metadata["nbchat"]["turns"]
+    assert turn["replaced"] == [{"by": fixed["cell"]["id"], "source": failed["cell"]["source"]}]
+    assert [c["role"] for c in turn["cells"]] == ["question", "code", "answer"]
+    assert turn["cells"][1] == {"id": fixed["cell"]["id"], "role": "code", "sha256": source_sha256(nb.cells[1].source)}
+    assert events[-1]["record"]["turns"] == [turn]
 
 
 class TestFixCap:

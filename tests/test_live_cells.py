@@ -27,6 +27,13 @@ def stream_text(outputs, name="stdout"):
     return "".join(o["text"] for o in outputs if o["output_type"] == "stream" and o["name"] == name)
 
 
+async def run_one_cell(nbchat, claude_standin, notebook_path, code, **extra):
+    """A turn that runs `code` once: its events, and its code cell as it ended."""
+    claude_standin.script(claude_standin.code(code), claude_standin.text("Done."))
+    events = await nbchat.ask(notebook_path, "Run it", **extra)
+    return events, [e for e in of_type(events, "cell") if e["role"] == "code"][0]["cell"]
+
+
 def assert_live(events):
     """A `cell_outputs` with `tick 1` came before the final `cell` of the same id; none after."""
     (started,) = of_type(events, "cell_started")
@@ -60,9 +67,7 @@ async def test_a_progress_bar_ends_as_one_line(nbchat, claude_standin, notebook_
         "for _ in tqdm(range(40), mininterval=0, file=sys.stdout):\n    time.sleep(0.005)\n"
         "for i in range(5):\n    print(f'\\r{i} of 4', end='', flush=True)\nprint()"
     )
-    claude_standin.script(claude_standin.code(code), claude_standin.text("Done."))
-    events = await nbchat.ask(notebook_path, "Progress")
-    final = [e for e in of_type(events, "cell") if e["role"] == "code"][0]["cell"]
+    _, final = await run_one_cell(nbchat, claude_standin, notebook_path, code)
     text = stream_text(final["outputs"])
     assert "\r" not in text
     bar, count = text.splitlines()
@@ -76,9 +81,7 @@ async def test_clear_output_and_display_updates_are_applied(nbchat, claude_stand
         "for i in range(3):\n    clear_output(wait=True)\n    print(f'step {i}')\n"
         "handle = display('first', display_id=True)\nhandle.update('second')"
     )
-    claude_standin.script(claude_standin.code(code), claude_standin.text("Done."))
-    events = await nbchat.ask(notebook_path, "Update")
-    final = [e for e in of_type(events, "cell") if e["role"] == "code"][0]["cell"]
+    _, final = await run_one_cell(nbchat, claude_standin, notebook_path, code)
     assert [o["output_type"] for o in final["outputs"]] == ["stream", "display_data"]
     assert final["outputs"][0]["text"] == "step 2\n"
     assert final["outputs"][1]["data"]["text/plain"] == "'second'"
@@ -91,10 +94,8 @@ class TestBoundedOutput:
 
     async def test_megabytes_of_prints_end_truncated_with_a_note(self, nbchat, claude_standin, notebook_path, jp_root_dir):
         code = "for i in range(200_000):\n    print(f'{i:>8} ' + 'x' * 90)"  # 20 MB
-        claude_standin.script(claude_standin.code(code), claude_standin.text("Printed."))
-        events = await nbchat.ask(notebook_path, "Print a lot", write="server")
+        events, final = await run_one_cell(nbchat, claude_standin, notebook_path, code, write="server")
         assert events[-1]["status"] == "done"
-        final = [e for e in of_type(events, "cell") if e["role"] == "code"][0]["cell"]
         text = stream_text(final["outputs"])
         assert len(text) < 10_100
         assert "characters of output truncated" in text
@@ -171,10 +172,8 @@ async def test_live_snapshots_show_the_start_and_end_of_a_long_stream(nbchat, cl
     from jupyter_nbchat.turn import LIVE_STREAM_CHARS
 
     code = f"import time\nprint('x' * {3 * LIVE_STREAM_CHARS})\ntime.sleep(0.6)\nprint('end')"
-    claude_standin.script(claude_standin.code(code), claude_standin.text("Long."))
-    events = await nbchat.ask(notebook_path, "Long line")
+    events, final = await run_one_cell(nbchat, claude_standin, notebook_path, code)
     snapshots = [stream_text(e["outputs"]) for e in of_type(events, "cell_outputs")]
     assert snapshots and all(len(t) < LIVE_STREAM_CHARS + 100 for t in snapshots)
     assert "characters of output truncated" in snapshots[0]
-    final = [e for e in of_type(events, "cell") if e["role"] == "code"][0]["cell"]
     assert stream_text(final["outputs"]) == "x" * (3 * LIVE_STREAM_CHARS) + "\nend\n"

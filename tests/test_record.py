@@ -151,21 +151,6 @@ async def test_every_turn_records_itself_and_sends_the_record(nbchat, claude_sta
     assert [m["role"] for m in history] == ["user", "assistant", "user"]
 
 
-async def test_a_fix_loop_turn_records_the_failed_code(nbchat, claude_standin, jp_root_dir):
-    claude_standin.script(
-        claude_standin.code("total = undefined + 1"),
-        claude_standin.code("total = 41 + 1"),
-        claude_standin.text("42."),
-    )
-    events = await nbchat.ask("fix.ipynb", "Total?", write="server")
-    fixed = [e for e in of_type(events, "cell") if e["role"] == "code"][-1]["cell"]
-    (turn,) = nbformat.read(jp_root_dir / "fix.ipynb", as_version=4).metadata["nbchat"]["turns"]
-    assert turn["replaced"] == [{"by": fixed["id"], "source": "total = undefined + 1"}]
-    assert [c["role"] for c in turn["cells"]] == ["question", "code", "answer"]
-    assert turn["cells"][1] == {"id": fixed["id"], "role": "code", "sha256": source_sha256("total = 41 + 1")}
-    assert events[-1]["record"]["turns"] == [turn]  # the file keeps what the panel was sent
-
-
 async def test_a_turn_without_record_in_the_request_starts_from_the_file(nbchat, claude_standin, jp_root_dir):
     nb = nbformat.v4.new_notebook()
     nb.metadata["nbchat"] = {"context_level": "schema", "executor": "kernel", "turns": [{"turn_id": "old", "question": "Before?", "answer": "Yes."}]}
