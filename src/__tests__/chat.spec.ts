@@ -444,7 +444,9 @@ describe('NotebookChat.dispatch', () => {
     expect(chat.record.usage).toMatchObject({ turns: 7, input_tokens: 1 });
     // The `record` event carries a change made outside the turn.
     const attached = { ...odd, context_level: 'sample' };
-    chat.dispatch(numbered([{ type: 'record', record: attached }], 3)[0]);
+    chat.dispatch(
+      numbered([{ type: 'record', change: {}, record: attached }], 3)[0]
+    );
     expect(model.getMetadata('nbchat')).toEqual(attached);
   });
 
@@ -644,7 +646,8 @@ describe('NotebookChat with attachments', () => {
       { attach: ['b.csv'] }
     ]);
     // The second change was sent the record the first one answered.
-    expect(requests[0].body.record).toEqual({});
+    // The settings' level goes with a record that has none yet.
+    expect(requests[0].body.record).toEqual({ context_level: 'headers' });
     expect(requests[1].body.record.attachments.map((a: any) => a.path)).toEqual(
       ['a.csv']
     );

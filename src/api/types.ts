@@ -436,9 +436,15 @@ export interface ICellOutputsEvent extends IEventBase {
   execution_count?: number | null;
 }
 
-/** The record changed outside the turn's own events (an attachment, a choice). */
+/** The chat's settings changed during the turn (`POST nbchat/record`). */
 export interface IRecordEvent extends IEventBase {
   type: 'record';
+  /** The settings after the change; the `record` it carries is what the panel applies. */
+  change: {
+    attachments?: string[];
+    context_level?: ContextLevel;
+    executor?: Executor;
+  };
 }
 
 export interface ICellEvent extends IEventBase {

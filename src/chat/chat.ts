@@ -681,9 +681,15 @@ export class NotebookChat implements IDisposable {
   /** Send one change of the record (one at a time, so none is lost) and set the answer. */
   private _changeRecord(change: RecordChange): Promise<IRecordChanged> {
     const run = async () => {
+      let record = this._doc.record();
+      if (!this.record.context_level) {
+        // A chat that has not chosen a level goes on with the settings' one
+        // (the server would otherwise record its own default).
+        record = { ...record, context_level: this.attachments.contextLevel };
+      }
       const answer = await this._api.changeRecord({
         notebook_path: this._doc.path,
-        record: this._doc.record(),
+        record,
         change
       });
       if (!this._isDisposed) {
