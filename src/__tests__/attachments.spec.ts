@@ -9,19 +9,7 @@ import type {
 } from '../api/types';
 import { ChatAttachments } from '../attachments/model';
 import { ChatRuntime } from '../chat/runtime';
-import { TURN } from './fixtures';
-
-function summary(path: string, rows = 3): IFileSummary {
-  return {
-    path,
-    name: path.split('/').pop()!,
-    size: 10,
-    sha256: `sha-${path}`,
-    type: 'csv',
-    sheets: [],
-    tables: [{ columns: ['a'], column_count: 1, row_count: rows }]
-  };
-}
+import { summary, TURN } from './fixtures';
 
 /**
  * A server folding record changes as jupyter_nbchat/record.py does (for

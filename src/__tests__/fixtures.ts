@@ -3,7 +3,12 @@
  * times seven?" answered with one code cell that runs live.
  */
 
-import type { ChatRecordJSON, TurnCell, TurnEvent } from '../api/types';
+import type {
+  ChatRecordJSON,
+  IFileSummary,
+  TurnCell,
+  TurnEvent
+} from '../api/types';
 
 export const TURN = '0123456789abcdef0123456789abcdef';
 export const PATH = 'analysis.ipynb';
@@ -135,4 +140,17 @@ export function numbered(list: object[], from = 1): TurnEvent[] {
   return list.map(
     (e, i) => ({ ...e, seq: from + i, turn_id: TURN }) as TurnEvent
   );
+}
+
+/** What the server says of a CSV file with one column. */
+export function summary(path: string, rows = 3): IFileSummary {
+  return {
+    path,
+    name: path.split('/').pop()!,
+    size: 10,
+    sha256: `sha-${path}`,
+    type: 'csv',
+    sheets: [],
+    tables: [{ columns: ['a'], column_count: 1, row_count: rows }]
+  };
 }

@@ -6,20 +6,7 @@ import {
   tokensIn,
   turnRecord
 } from '../notebook/record';
-import type { IFileSummary } from '../api/types';
-import { record, TURN } from './fixtures';
-
-function summary(path: string): IFileSummary {
-  return {
-    path,
-    name: path.split('/').pop()!,
-    size: 103,
-    sha256: `sha-${path}`,
-    type: 'csv',
-    sheets: [],
-    tables: [{ columns: ['a', 'b'], column_count: 2, row_count: 3 }]
-  };
-}
+import { record, summary, TURN } from './fixtures';
 
 describe('readRecord', () => {
   it('gives an empty chat for anything that is not a record', () => {
