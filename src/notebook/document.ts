@@ -33,6 +33,11 @@ import {
 import { RECORD_KEY, recordJSON } from './record';
 import { ScrollFollower } from './scroll';
 
+/** A pause this long in the person's typing lets a turn's end save the notebook. */
+const TYPING_PAUSE_MS = 1000;
+/** The longest a save waits for such a pause. */
+const TYPING_WAIT_MS = 10_000;
+
 /**
  * What `syncFromDisk` did: loaded the file, wrote this copy over it, found
  * them the same, or left unsaved edits alone (the file has the turn).
@@ -220,13 +225,49 @@ export class NotebookDocument implements INotebookDoc {
     this._follower()?.reset();
   }
 
+  /**
+   * Save the notebook. While the person is typing in one of its cells the
+   * save waits for a pause in their typing (at most TYPING_WAIT_MS), so the
+   * file never keeps a cell cut off mid-word, or empty, when the turn ends.
+   */
   async save(): Promise<boolean> {
     if (this._panel.isDisposed) {
       return false;
     }
     await this._panel.context.ready;
+    await this._typingPause();
+    if (this._panel.isDisposed) {
+      return false;
+    }
     await this._panel.context.save();
     return true;
+  }
+
+  /** Resolves when nobody types in the notebook: at once, or after a pause. */
+  private _typingPause(): Promise<void> {
+    const notebook = this._panel.content;
+    const model = this._panel.model;
+    const editing = () =>
+      notebook.mode === 'edit' && !!notebook.activeCell?.editor?.hasFocus();
+    if (!model || !editing()) {
+      return Promise.resolve();
+    }
+    return new Promise(resolve => {
+      const deadline = Date.now() + TYPING_WAIT_MS;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        model.contentChanged.disconnect(arm);
+        resolve();
+      };
+      function arm() {
+        clearTimeout(timer);
+        const left = deadline - Date.now();
+        timer = setTimeout(done, Math.max(0, Math.min(TYPING_PAUSE_MS, left)));
+      }
+      model.contentChanged.connect(arm);
+      arm();
+    });
   }
 
   async syncFromDisk(complete: boolean): Promise<SyncResult> {
