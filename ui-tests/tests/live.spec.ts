@@ -118,13 +118,13 @@ test('a page reloaded mid-cell shows what the cell printed so far, then the rest
   tmpPath
 }) => {
   await script(request, [
-    runCode(ticks(7)),
+    runCode(ticks(16)),
     // The answer waits a little: the turn outlasts the reload.
-    { ...say('Ticked seven times.'), delay: 1 }
+    { ...say('Ticked sixteen times.'), delay: 1 }
   ]);
   const name = 'reload-live.ipynb';
   const chat = await newNotebookWithChat(page, name);
-  await ask(chat, 'Tick seven times');
+  await ask(chat, 'Tick sixteen times');
 
   const notebook = visibleNotebook(page);
   const cell = notebook.locator('.jp-CodeCell').filter({ hasText: 'tick {i}' });
@@ -149,8 +149,10 @@ test('a page reloaded mid-cell shows what the cell printed so far, then the rest
   await expect(output).toContainText('tick 2');
   await expect(again.locator('.jp-InputPrompt')).toHaveText('[*]:');
 
-  await expect(output).toContainText('tick 7', { timeout: 30_000 });
+  await expect(output).toContainText('tick 16', { timeout: 40_000 });
   await turnDone(reopened);
   await expect(again).toHaveCount(1);
-  await expect(output).toHaveText('tick 1\ntick 2\ntick 3\ntick 4\ntick 5\ntick 6\ntick 7');
+  await expect(output).toHaveText(
+    Array.from({ length: 16 }, (_, i) => `tick ${i + 1}`).join('\n')
+  );
 });

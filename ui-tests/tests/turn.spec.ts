@@ -294,7 +294,7 @@ test('code streams in while the person types in the notebook; both are kept', as
       expect.arrayContaining([
         'mine = "typed during the turn"',
         lines.join('\n'),
-        'All steps ran.'
+        '**Answer**\n\nAll steps ran.'
       ])
     );
 });

@@ -27,7 +27,7 @@ test.beforeEach(async ({ request }) => {
 async function notebookWithOwnCell(page: any, name: string) {
   const chat = await newNotebookWithChat(page, name);
   await page.notebook.setCell(0, 'code', 'print("base", 10)');
-  await page.notebook.runCell(0);
+  await page.notebook.runCell(0, true);
   await expect(
     visibleNotebook(page).locator('.jp-OutputArea-output').first()
   ).toHaveText('base 10');
@@ -60,7 +60,9 @@ test('Undo turn restores the notebook exactly as it was before the turn', async 
   ]);
   await ask(chat, 'Make a variable');
   await turnDone(chat);
-  await expect.poll(async () => (await savedCells(request, path)).length).toBe(4);
+  await expect
+    .poll(async () => (await savedCells(request, path)).length)
+    .toBe(4);
   await expect(chat.locator('.jp-NbChat-turnChanges').last()).toContainText(
     'added'
   );
@@ -86,12 +88,15 @@ test('Undo turn restores the notebook exactly as it was before the turn', async 
   await chat
     .getByRole('button', { name: 'Restart and run remaining cells' })
     .click();
-  await expect(notebook.locator('.jp-OutputArea-output').first()).toHaveText(
-    'base 10',
+  await expect(chat.locator('.jp-NbChat-info').last()).toContainText(
+    'The kernel was restarted and the remaining cells ran again.',
     { timeout: 30_000 }
   );
+  await expect(notebook.locator('.jp-OutputArea-output').first()).toHaveText(
+    'base 10'
+  );
   await typeOwnCell(page, 'print("made_by_turn" in globals())');
-  await page.notebook.runCell(1);
+  await page.notebook.runCell(1, true);
   await expect(
     notebook.locator('.jp-Cell').nth(1).locator('.jp-OutputArea-output')
   ).toHaveText('False', { timeout: 30_000 });
