@@ -91,6 +91,14 @@ class NbChat(ExtensionApp):
         "megabytes neither slows the notebook nor bloats the .ipynb.",
     ).tag(config=True)
 
+    verify_numbers = Bool(
+        True,
+        help="Look every number of Claude's answer up in the turn's outputs (formats normalised, "
+        "rounded to the precision shown; a number citing a cell must be in that cell). Numbers "
+        "found nowhere are marked in the panel and noted in the answer cell, and Claude gets one "
+        "correction round first (one more Messages API call). False: answers go unchecked.",
+    ).tag(config=True)
+
     max_retries = Int(
         2, help="Retries (with backoff, by the anthropic SDK) on 408/409/429/5xx and network errors."
     ).tag(config=True)

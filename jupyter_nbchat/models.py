@@ -74,6 +74,8 @@ class TurnRecord(BaseModel):
     replaced: list[dict[str, Any]] = Field(default_factory=list)
     restore: list[dict[str, Any]] = Field(default_factory=list)
     skipped: list[dict[str, Any]] = Field(default_factory=list)
+    #: {checked, unverified}: counts of the answer's numbers (llm/numbers.py); None when unchecked.
+    numbers: dict[str, int] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -89,6 +91,11 @@ class TurnRecord(BaseModel):
         for key in ("cells", "replaced", "restore", "skipped"):
             value = clean.get(key)
             clean[key] = [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+        numbers = clean.get("numbers")
+        if isinstance(numbers, dict) and all(isinstance(numbers.get(k), int) for k in ("checked", "unverified")):
+            clean["numbers"] = {"checked": numbers["checked"], "unverified": numbers["unverified"]}
+        else:
+            clean["numbers"] = None
         return clean
 
 
@@ -277,7 +284,7 @@ class Phase(Event):
     """What the turn is doing now, for the panel's status line."""
 
     type: Literal["phase"] = "phase"
-    phase: Literal["thinking", "writing_code", "reviewing", "running", "fixing", "answering"]
+    phase: Literal["thinking", "writing_code", "reviewing", "running", "fixing", "answering", "verifying"]
     attempt: int | None = None
     max_attempts: int | None = None
 
@@ -316,6 +323,11 @@ class Notice(Event):
 class Answer(RecordEvent):
     type: Literal["answer"] = "answer"
     text: str
+    #: Numbers of `text` the outputs do not show (llm/numbers.py): {text, start, end (code
+    #: point offsets into `text`), reason ("not_found" | "not_in_cell"), cell, occurrence}.
+    unverified: list[dict[str, Any]] = Field(default_factory=list)
+    #: How many numbers were checked; None when checking is off (NbChat.verify_numbers).
+    checked: int | None = None
 
 
 class Usage(RecordEvent):

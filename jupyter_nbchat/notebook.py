@@ -41,9 +41,17 @@ def code_cell(
     return _tag(cell, turn_id, "code", tool_use_id=tool_use_id)
 
 
-def answer_cell(turn_id: str, answer: str) -> dict[str, Any]:
-    """Headed like the question cell; the answer's own text is kept in the tag."""
-    return _tag(new_markdown_cell(f"**Answer**\n\n{answer}"), turn_id, "answer", text=answer)
+def answer_cell(turn_id: str, answer: str, note: str = "") -> dict[str, Any]:
+    """Headed like the question cell; the answer's own text is kept in the tag. `note`
+    (numbers the outputs do not show, llm/numbers.note) ends the cell, not the text."""
+    source = f"**Answer**\n\n{answer}" + (f"\n\n{note}" if note else "")
+    return _tag(new_markdown_cell(source), turn_id, "answer", text=answer)
+
+
+def source_text(cell: dict[str, Any]) -> str:
+    """A cell's source as one string (nbformat allows a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def _tag_of(cell: Any) -> tuple[Any, Any]:

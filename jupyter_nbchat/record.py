@@ -12,7 +12,8 @@ metadata.nbchat = {
 }
 TurnRecord = {turn_id, question, answer, status, question_answer_cells,
               cells: [{id, role, sha256}], replaced: [{by, source}],
-              restore: [{cell, index}], skipped: [{tool_use_id, source}]}
+              restore: [{cell, index}], skipped: [{tool_use_id, source}],
+              numbers: {checked, unverified} | None}   # counts of the answer's numbers
 ```
 
 The server is the record's one author. A running turn folds each of its events onto its
@@ -162,7 +163,7 @@ def fold_event(chat: Record, turn_id: str, event: Mapping[str, Any], seen: Seen 
     if kind == "cell_skipped":
         return _put_turn(chat, turn_id, lambda t: _skip(t, event["cell_id"], seen))
     if kind == "answer":
-        return _put_turn(chat, turn_id, lambda t: {**t, "answer": event["text"]})
+        return _put_turn(chat, turn_id, lambda t: {**t, "answer": event["text"], "numbers": _numbers(event)})
     if kind == "turn_finished":
         return _put_turn(chat, turn_id, lambda t: {**t, "status": event["status"]})
     return chat
@@ -219,6 +220,13 @@ def _skip(turn: dict[str, Any], cell_id: str, seen: Seen) -> dict[str, Any]:
         del cells[at]
     skipped = [*turn["skipped"], {"tool_use_id": proposal.get("tool_use_id"), "source": proposal.get("source", "")}]
     return {**turn, "cells": cells, "replaced": replaced, "skipped": skipped}
+
+
+def _numbers(answer: Mapping[str, Any]) -> dict[str, int] | None:
+    """Counts of the answer's checked and unverified numbers; None when it was not checked."""
+    if not isinstance(answer.get("checked"), int):
+        return None
+    return {"checked": answer["checked"], "unverified": len(answer.get("unverified") or [])}
 
 
 def _add_usage(total: Any, turn_id: str, event: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from .execution import Executor
 from .execution.introspection import describe_variables, environment, list_variables, result_problems
 from .execution.outputs import error_output
 from .record import RECORD_EVENTS, fold_event, note_cell, turn_records
-from .llm import context, prompts, tools
+from .llm import context, numbers, prompts, tools
 from .llm.pricing import estimate_cost
 from .models import (
     Answer,
@@ -76,6 +76,8 @@ class TurnSettings:
     max_tokens: int
     execution_timeout: float
     max_fix_attempts: int = 3
+    #: Look the answer's numbers up in the outputs; one correction round when some are missing.
+    verify_numbers: bool = True
 
 
 class Turn:
@@ -320,7 +322,7 @@ class TurnRunner:
                 )
             )
         try:
-            answer = await self._converse()
+            answer, check = await self._converse()
         except asyncio.CancelledError:
             await asyncio.shield(self._finish("cancelled"))
             raise
@@ -331,9 +333,16 @@ class TurnRunner:
             turn.emit(ErrorEvent(kind=kind, message=message))  # type: ignore[arg-type]
             await self._finish("error")
             return
-        turn.emit(Answer(text=answer))
+        unverified = check.unverified if check is not None else []
+        turn.emit(
+            Answer(
+                text=answer,
+                unverified=[u.wire() for u in unverified],
+                checked=check.checked if check is not None else None,
+            )
+        )
         if turn.request.question_answer_cells:
-            turn.emit(CellEvent(role="answer", cell=notebook.answer_cell(turn.id, answer)))
+            turn.emit(CellEvent(role="answer", cell=notebook.answer_cell(turn.id, answer, numbers.note(unverified))))
         await self._finish("done")
 
     async def _finish(self, status: str) -> None:
@@ -346,7 +355,7 @@ class TurnRunner:
                 self.log.exception("nbchat: finishing turn %s failed", self.turn.id)
         self.turn.emit(TurnFinished(status=status, saved_by_server=self.turn.saved_by_server))  # type: ignore[arg-type]
 
-    async def _converse(self) -> str:
+    async def _converse(self) -> tuple[str, numbers.Check | None]:
         self.turn.emit(Phase(phase="thinking"))
         system = context.system_blocks(
             prompts.system_prompt(await self._environment()), self.files.prompt if self.files else ""
@@ -367,10 +376,46 @@ class TurnRunner:
             messages.append({"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in message.content]})
             calls = [b for b in message.content if b.type == "tool_use"]
             if not calls:
-                return "".join(b.text for b in message.content if b.type == "text").strip()
+                answer = "".join(b.text for b in message.content if b.type == "text").strip()
+                return await self._check_answer(system, messages, len(history), answer)
             messages.append({"role": "user", "content": [await self._run_tool(c) for c in calls]})
             self.turn.emit(Phase(phase="thinking"))
         raise NbChatError("Claude kept asking to run code past the step limit.")
+
+    async def _check_answer(
+        self, system: list[dict[str, Any]], messages: list[dict[str, Any]], history_length: int, answer: str
+    ) -> tuple[str, numbers.Check | None]:
+        """Look the answer's numbers up in the outputs (llm/numbers.py). If some are missing,
+        Claude gets exactly one chance to correct the answer from the outputs; the corrected
+        answer replaces the first and is checked again. None: checking is off."""
+        if not self.settings.verify_numbers or not answer:
+            return answer, None
+        check = await self._check_numbers(answer)
+        if not check.unverified:
+            return answer, check
+        self.turn.emit(Phase(phase="verifying"))
+        request = {"role": "user", "content": [{"type": "text", "text": numbers.correction_request(check.unverified)}]}
+        marked = context.mark_cache_breakpoints([*messages, request], history_length)
+        try:
+            message = await self._stream(system, marked, allow_tools=False, quiet=True)
+        except Exception as err:  # the first answer stands, with its numbers marked
+            self.log.warning("nbchat: correcting turn %s's answer failed: %s", self.turn.id, describe_failure(err)[1])
+            return answer, check
+        corrected = "".join(b.text for b in message.content if b.type == "text").strip()
+        if not corrected:
+            return answer, check
+        return corrected, await self._check_numbers(corrected)
+
+    async def _check_numbers(self, answer: str) -> numbers.Check:
+        """The answer against this turn's final cells, the notebook's code cells Claude was
+        shown and the question (off the event loop: outputs may be large)."""
+        sources = [
+            numbers.Source(c.get("execution_count"), notebook.source_text(c), c.get("outputs") or [])
+            for c in self.turn.cells
+            if c.get("cell_type") == "code"
+        ]
+        sources += [numbers.Source(c.execution_count, c.text, c.outputs) for c in self.cells if c.cell_type == "code"]
+        return await asyncio.to_thread(numbers.check, answer, sources, self.turn.request.question)
 
     def _ready(self) -> asyncio.Future | None:
         """The executor's preparation as a task, made once (it may arrive as a coroutine)."""
@@ -408,8 +453,11 @@ class TurnRunner:
         except Exception:  # the turn itself reports executor failures
             self.log.debug("nbchat: environment facts unavailable", exc_info=True)
 
-    async def _stream(self, system: list[dict[str, Any]], messages: list[dict[str, Any]], *, allow_tools: bool) -> Any:
-        """One Messages API call, streamed: prose and code go to the panel as written."""
+    async def _stream(
+        self, system: list[dict[str, Any]], messages: list[dict[str, Any]], *, allow_tools: bool, quiet: bool = False
+    ) -> Any:
+        """One Messages API call, streamed: prose and code go to the panel as written
+        (`quiet`: no prose, no phase; the caller says what the call is for)."""
         kwargs: dict[str, Any] = {
             "model": self.settings.model,
             "max_tokens": self.settings.max_tokens,
@@ -419,7 +467,8 @@ class TurnRunner:
         }
         if not allow_tools:
             kwargs["tool_choice"] = {"type": "none"}
-            self.turn.emit(Phase(phase="answering"))
+            if not quiet:
+                self.turn.emit(Phase(phase="answering"))
         partial: dict[int, str] = {}
         block_ids: dict[int, str] = {}
         last_sent: dict[int, float] = {}
@@ -431,7 +480,7 @@ class TurnRunner:
                     self.turn.emit(Phase(phase="writing_code"))
                 elif event.type != "content_block_delta":
                     continue
-                elif event.delta.type == "text_delta":
+                elif event.delta.type == "text_delta" and not quiet:
                     self.turn.emit(TextDelta(text=event.delta.text))
                 elif event.delta.type == "input_json_delta":
                     index = event.index

@@ -166,6 +166,7 @@ class TurnRegistry:
                 max_tokens=self.app.max_tokens,
                 execution_timeout=self.app.execution_timeout,
                 max_fix_attempts=request.max_fix_attempts or self.app.max_fix_attempts,
+                verify_numbers=self.app.verify_numbers,
             ),
             log=self.log,
             cells=cells,

@@ -159,7 +159,8 @@ async def test_cost_is_estimated_from_usage(nbchat, claude_standin, notebook_pat
 
 async def test_without_question_answer_cells_the_chat_lives_in_metadata(nbchat, claude_standin, jp_root_dir):
     claude_standin.script(
-        claude_standin.code("total = 40 + 2"), claude_standin.text("Cell [1] set total to 42."),
+        # Cell [1] shows the 42 its answer quotes (every number of an answer is checked).
+        claude_standin.code("total = 40 + 2\ntotal"), claude_standin.text("Cell [1] set total to 42."),
         claude_standin.code("print(total)"), claude_standin.text("It printed 42."),
     )
     first = await nbchat.ask("meta.ipynb", "Set total", write="server", question_answer_cells=False)

@@ -122,6 +122,8 @@ export interface ITurnRecord {
   restore: { cell: INotebookCell; index: number }[];
   /** Review-mode proposals the person skipped. */
   skipped: { tool_use_id: string; source: string }[];
+  /** Counts of the answer's numbers checked and not found in the outputs; null: unchecked. */
+  numbers?: { checked: number; unverified: number } | null;
 }
 
 /** The whole `metadata.nbchat` record, authored by the server (jupyter_nbchat/record.py). */
@@ -408,7 +410,8 @@ export type ServerPhase =
   | 'reviewing'
   | 'running'
   | 'fixing'
-  | 'answering';
+  | 'answering'
+  | 'verifying';
 
 export interface IPhaseEvent extends IEventBase {
   type: 'phase';
@@ -471,10 +474,28 @@ export interface ICellSkippedEvent extends IEventBase {
   cell_id: string;
 }
 
+/** A number of an answer the turn's outputs do not show (jupyter_nbchat/llm/numbers.py). */
+export interface IUnverifiedNumber {
+  /** As written in the answer, e.g. `1,306`, `1.3k`, `50 %`. */
+  text: string;
+  /** Code point offsets into the answer's text. */
+  start: number;
+  end: number;
+  /** `not_in_cell`: the sentence cites `cell`, whose outputs do not show it. */
+  reason: 'not_found' | 'not_in_cell';
+  cell?: number | null;
+  /** Which occurrence of `text` among the answer's checked numbers (0: the first). */
+  occurrence?: number;
+}
+
 export interface IAnswerEvent extends IEventBase {
   type: 'answer';
   /** Markdown. */
   text: string;
+  /** Numbers found in no output (or not in the cell they cite). */
+  unverified?: IUnverifiedNumber[];
+  /** How many numbers were checked; null or absent: not checked. */
+  checked?: number | null;
 }
 
 export interface IUsageEvent extends IEventBase {

@@ -12,6 +12,7 @@ import type {
   ErrorKind,
   FinishedStatus,
   ITurnRequest,
+  IUnverifiedNumber,
   ReviewChoice,
   IUsageEvent,
   ServerPhase,
@@ -94,6 +95,13 @@ export interface ICellItem extends IItemBase {
 export interface IAnswerItem extends IItemBase {
   kind: 'answer';
   text: string;
+  /** Numbers the turn's outputs do not show, marked in the rendered answer. */
+  unverified?: IUnverifiedNumber[];
+  /**
+   * How many numbers could not be checked against the outputs (after a
+   * reload only this count is known, from the turn's record).
+   */
+  unverifiedCount?: number;
 }
 
 /** Something failed: a turn error event, or an HTTP request ('request'). */
@@ -487,7 +495,18 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
         last && last.kind === 'text' && last.turnId === turnId
           ? items.slice(0, -1)
           : items;
-      items = [...base, { kind: 'answer', key, turnId, text: event.text }];
+      const unverified = event.unverified ?? [];
+      items = [
+        ...base,
+        {
+          kind: 'answer',
+          key,
+          turnId,
+          text: event.text,
+          unverified,
+          unverifiedCount: unverified.length
+        }
+      ];
       break;
     }
 

@@ -114,8 +114,16 @@ export function stateFromCells(
       : record?.answer
         ? [record.answer]
         : [];
+    // Only the count of unverified numbers is kept (the record's `numbers`).
+    const unverifiedCount = record?.numbers?.unverified ?? 0;
     answers.forEach((text, i) =>
-      items.push({ kind: 'answer', key: `${key}:a${i}`, turnId, text })
+      items.push({
+        kind: 'answer',
+        key: `${key}:a${i}`,
+        turnId,
+        text,
+        ...(unverifiedCount > 0 ? { unverifiedCount } : {})
+      })
     );
   }
   return items.length ? { items, turn: null } : EMPTY_STATE;

@@ -76,6 +76,8 @@ export function statusText(
       );
     case 'answering':
       return trans.__('Writing the answer…');
+    case 'verifying':
+      return trans.__('Checking the answer’s numbers…');
     default:
       return '';
   }

@@ -18,6 +18,7 @@ import {
 } from '../chat/conversation';
 import { linkCellReferences } from './cellrefs';
 import { ImageView, MarkdownView } from './markdown';
+import { markUnverified } from './numbers';
 import { TurnFooter } from './turn';
 
 /** Writes `code` into `el` with syntax highlighting (Python). */
@@ -257,8 +258,23 @@ function Message(props: {
                 },
                 count => trans.__('Show cell [%1] in the notebook', count)
               );
+              markUnverified(node, item.unverified ?? [], number =>
+                number.reason === 'not_in_cell' &&
+                typeof number.cell === 'number'
+                  ? trans.__('Not found in Cell [%1]’s outputs', number.cell)
+                  : trans.__('Not found in the cells’ outputs')
+              );
             }}
           />
+          {!!item.unverifiedCount && (
+            <div className="jp-NbChat-unverifiedNote">
+              {trans._n(
+                '%1 number could not be checked against the outputs',
+                '%1 numbers could not be checked against the outputs',
+                item.unverifiedCount
+              )}
+            </div>
+          )}
         </div>
       );
     case 'error':

@@ -130,7 +130,13 @@ function readTurn(raw: unknown): ITurnRecord | null {
       isObject(s)
         ? { tool_use_id: text(s.tool_use_id), source: text(s.source) }
         : null
-    )
+    ),
+    numbers:
+      isObject(raw.numbers) &&
+      typeof raw.numbers.checked === 'number' &&
+      typeof raw.numbers.unverified === 'number'
+        ? { checked: raw.numbers.checked, unverified: raw.numbers.unverified }
+        : null
   };
 }
 
