@@ -21,7 +21,15 @@ import pytest
 
 from bench.eval import datasets
 from bench.eval.questions import CATEGORIES, QUESTIONS, by_id, chart_kinds, expected_values, states
-from bench.eval.run import STANDIN_PLAN, STANDIN_USAGE, evaluate, markdown, score, standin_responses, summarize
+from bench.eval.run import (
+    STANDIN_PLAN,
+    STANDIN_USAGE,
+    evaluate,
+    markdown,
+    score,
+    standin_responses,
+    summarize,
+)
 from jupyter_nbchat.llm.pricing import estimate_cost
 
 matplotlib.use("Agg")

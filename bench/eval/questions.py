@@ -64,6 +64,12 @@ def _top(series: pd.Series) -> list[Any]:
     return [series.idxmax(), series.max()]
 
 
+def _best_month(orders: pd.DataFrame) -> list[Any]:
+    month = pd.to_datetime(orders["order_date"]).dt.month
+    number, total = _top(orders.groupby(month)["amount"].sum().round(2))
+    return [calendar.month_name[number], total]
+
+
 def _plain(value: Any) -> Any:
     """numpy scalars and Timestamps as plain Python values."""
     if isinstance(value, pd.Timestamp):
@@ -76,13 +82,31 @@ def _plain(value: Any) -> Any:
 # -- the reading lines each analyst cell starts with ---------------------------------------
 
 SHOES = "import pandas as pd\nshoes = pd.read_csv('shoes.csv')\n"
-SALES = "import pandas as pd\nsheets = pd.read_excel('sales.xlsx', sheet_name=None)\nsales = pd.concat(sheets.values(), ignore_index=True)\n"
-ORDERS = "import pandas as pd\norders = pd.read_json('orders.json')\norders['order_date'] = pd.to_datetime(orders['order_date'])\n"
-JOINED = ORDERS + "customers = pd.read_csv('customers.csv').drop_duplicates('customer_id')\njoined = orders.merge(customers, on='customer_id')\n"
-SENSOR = "import pandas as pd\nsensor = pd.read_csv('sensor.csv')\nsensor['timestamp'] = pd.to_datetime(sensor['timestamp'], format='%d-%b-%Y %H:%M')\n"
-EVENTS = "import pandas as pd\nevents = pd.read_json('events.jsonl', lines=True)\nevents['ts'] = pd.to_datetime(events['ts'], utc=True)\n"
+SALES = (
+    "import pandas as pd\nsheets = pd.read_excel('sales.xlsx', sheet_name=None)\n"
+    "sales = pd.concat(sheets.values(), ignore_index=True)\n"
+)
+ORDERS = (
+    "import pandas as pd\norders = pd.read_json('orders.json')\n"
+    "orders['order_date'] = pd.to_datetime(orders['order_date'])\n"
+)
+JOINED = ORDERS + (
+    "customers = pd.read_csv('customers.csv').drop_duplicates('customer_id')\n"
+    "joined = orders.merge(customers, on='customer_id')\n"
+)
+SENSOR = (
+    "import pandas as pd\nsensor = pd.read_csv('sensor.csv')\n"
+    "sensor['timestamp'] = pd.to_datetime(sensor['timestamp'], format='%d-%b-%Y %H:%M')\n"
+)
+EVENTS = (
+    "import pandas as pd\nevents = pd.read_json('events.jsonl', lines=True)\n"
+    "events['ts'] = pd.to_datetime(events['ts'], utc=True)\n"
+)
 INVENTORY = "import pandas as pd\ninventory = pd.read_csv('inventory.csv', sep=';', decimal=',')\n"
-SURVEY = "import pandas as pd\nsurvey = pd.read_csv('survey.csv')\nsurvey['age'] = pd.to_numeric(survey['age'], errors='coerce')\n"
+SURVEY = (
+    "import pandas as pd\nsurvey = pd.read_csv('survey.csv')\n"
+    "survey['age'] = pd.to_numeric(survey['age'], errors='coerce')\n"
+)
 REPORT = "import pandas as pd\nreport = pd.read_excel('report.xlsx', header=2)\n"
 PLT = "import matplotlib.pyplot as plt\n"
 
@@ -324,9 +348,7 @@ QUESTIONS: list[Question] = [
     Question(
         "orders-best-month", "time_series", ("orders.json",),
         "Which month of 2024 had the highest total order amount, and what was that total, to the cent?",
-        lambda: (
-            lambda top: [calendar.month_name[top[0]], top[1]]
-        )(_top(d.orders().groupby(pd.to_datetime(d.orders()["order_date"]).dt.month)["amount"].sum().round(2))),
+        lambda: _best_month(d.orders()),
         ORDERS + "monthly = orders.groupby(orders['order_date'].dt.month_name())['amount'].sum().round(2)\n"
         "print(monthly.idxmax(), monthly.max())",
     ),

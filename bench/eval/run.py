@@ -91,7 +91,9 @@ def _other_chart(code: str, kind: str) -> str:
     return re.sub(rf"\.plot\.{kind}\([^)]*\)", f".plot.{other}()", code)
 
 
-def standin_responses(question: Question, plan: str = "correct", fix_attempts: int = FIX_ATTEMPTS) -> list[dict[str, Any]]:
+def standin_responses(
+    question: Question, plan: str = "correct", fix_attempts: int = FIX_ATTEMPTS
+) -> list[dict[str, Any]]:
     """What the scripted Claude says for one question, one response per Messages API call."""
     values = expected_values(question)
     code = question.code
