@@ -239,3 +239,15 @@ class TestVerificationOff:
         assert (answer["checked"], answer["unverified"]) == (None, [])
         assert len(claude_standin.requests) == 2
         assert events[-1]["record"]["turns"][0]["numbers"] is None
+
+
+async def test_a_failed_correction_leaves_the_first_answer_marked(nbchat, claude_standin, notebook_path):
+    claude_standin.script(
+        claude_standin.code(CODE), claude_standin.text("Cell [1] shows 17 rows."), {"status": 400}
+    )
+    events = await nbchat.ask(notebook_path, "How many rows?")
+    assert len(claude_standin.requests) == 3
+    answer = answer_of(events)
+    assert answer["text"] == "Cell [1] shows 17 rows."
+    assert [u["text"] for u in answer["unverified"]] == ["17"]
+    assert of_type(events, "error") == [] and events[-1]["status"] == "done"
