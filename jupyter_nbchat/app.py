@@ -91,6 +91,25 @@ class NbChat(ExtensionApp):
         "megabytes neither slows the notebook nor bloats the .ipynb.",
     ).tag(config=True)
 
+    images_to_claude = Bool(
+        True,
+        help="Claude sees the images its cells draw (PNG/JPEG downscaled; SVG described in "
+        "words) in the cell's tool result, so it can check a chart and fix it. Images cost "
+        "input tokens (about width x height / 750 each), counted in the usage figures. A "
+        "person's setting (TurnRequest.images_to_claude) wins; this is the default.",
+    ).tag(config=True)
+
+    image_max_px = Int(
+        1024,
+        help="Longest side, in pixels, of an image shown to Claude; larger ones are downscaled "
+        "first. At most 1568 (above it the API scales images down itself).",
+    ).tag(config=True)
+
+    max_images_per_turn = Int(
+        4,
+        help="Most images shown to Claude in one turn; the tool result names the others.",
+    ).tag(config=True)
+
     verify_numbers = Bool(
         True,
         help="Look every number of Claude's answer up in the turn's outputs (formats normalised, "

@@ -142,6 +142,8 @@ class TurnRequest(ChatRequest):
     review: bool = False
     #: False: no question/answer cells; the conversation lives in metadata.nbchat.turns.
     question_answer_cells: bool = True
+    #: Claude sees the images its cells draw (the person's setting); None: NbChat.images_to_claude.
+    images_to_claude: bool | None = None
     #: The notebook's metadata.nbchat as the browser has it; the turn folds its events onto
     #: it. None: the saved file's.
     record: dict[str, Any] | None = None

@@ -33,6 +33,7 @@ from .execution.introspection import describe_variables, environment, list_varia
 from .execution.outputs import error_output
 from .record import RECORD_EVENTS, fold_event, note_cell, turn_records
 from .llm import context, numbers, prompts, tools
+from .llm.images import TurnImages
 from .llm.pricing import estimate_cost
 from .models import (
     Answer,
@@ -78,6 +79,10 @@ class TurnSettings:
     max_fix_attempts: int = 3
     #: Look the answer's numbers up in the outputs; one correction round when some are missing.
     verify_numbers: bool = True
+    #: Claude sees the images its cells draw (llm/images.py): on/off, long side, count per turn.
+    images_to_claude: bool = True
+    image_max_px: int = 1024
+    max_images_per_turn: int = 4
 
 
 class Turn:
@@ -300,6 +305,9 @@ class TurnRunner:
         self.usage = Usage()
         self.fixes = FixLoop(settings.max_fix_attempts)
         self.cell_count = 0
+        self.images = TurnImages(
+            settings.image_max_px, settings.max_images_per_turn, enabled=settings.images_to_claude
+        )
 
     async def run(self) -> None:
         turn = self.turn
@@ -587,8 +595,10 @@ class TurnRunner:
         failed = bool(result.error or problems)
         self.fixes.record(cell["id"], failed)
         label = f"Cell [{result.execution_count}]" if result.execution_count else f"Cell {self.cell_count}"
+        images = await self.images.take(result.outputs)
         return tools.tool_result(
-            call.id, result.outputs, cell_label=label, problems=problems, note=self.fixes.note() if failed else ""
+            call.id, result.outputs, cell_label=label, problems=problems, note=self.fixes.note() if failed else "",
+            images=images,
         )
 
     async def _run_live(self, cell: dict[str, Any], replaces: str | None) -> Any:

@@ -167,6 +167,11 @@ class TurnRegistry:
                 execution_timeout=self.app.execution_timeout,
                 max_fix_attempts=request.max_fix_attempts or self.app.max_fix_attempts,
                 verify_numbers=self.app.verify_numbers,
+                images_to_claude=(
+                    self.app.images_to_claude if request.images_to_claude is None else request.images_to_claude
+                ),
+                image_max_px=self.app.image_max_px,
+                max_images_per_turn=self.app.max_images_per_turn,
             ),
             log=self.log,
             cells=cells,

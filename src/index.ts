@@ -149,6 +149,10 @@ const chatsPlugin: JupyterFrontEndPlugin<INbChats> = {
           settings.maxFixAttempts = typeof attempts === 'number' ? attempts : 0;
           settings.reviewMode = asReviewMode(get('reviewMode'));
           settings.questionAnswerCells = get('questionAnswerCells') !== false;
+          // Only a value the person set wins over the server's default.
+          const images = loaded.get('imagesToClaude').user;
+          settings.imagesToClaude =
+            typeof images === 'boolean' ? images : undefined;
           const level = get('contextLevel');
           defaults.contextLevel = isContextLevel(level)
             ? level

@@ -62,3 +62,42 @@ async def test_control_api_scripts_and_records(claude_standin):
     assert recorded[0]["body"]["messages"] == [{"role": "user", "content": "q"}]
     await http.fetch(f"{claude_standin.url}/_standin/reset", method="POST", body="")
     assert claude_standin.requests == []
+
+
+def _png(size, fmt="PNG"):
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "white").save(buffer, fmt)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _with_image(media_type, data):
+    image = {"type": "image", "source": {"type": "base64", "media_type": media_type, "data": data}}
+    return [{"role": "user", "content": [{"type": "text", "text": "look"}, image]}]
+
+
+async def test_image_blocks_are_counted_like_the_api(sdk, claude_standin):
+    claude_standin.script(claude_standin.text("white"), claude_standin.text("white"))
+    small = await sdk.messages.create(model="m", max_tokens=5, messages=_with_image("image/png", _png((10, 10))))
+    large = await sdk.messages.create(model="m", max_tokens=5, messages=_with_image("image/png", _png((1500, 1000))))
+    # width x height / 750 tokens per image, not the length of its base64.
+    assert large.usage.input_tokens - small.usage.input_tokens == 1500 * 1000 // 750 - 10 * 10 // 750
+
+
+@pytest.mark.parametrize(
+    "media_type, data, message",
+    [
+        ("image/jpeg", _png((20, 20)), "does not match the provided media type"),
+        ("image/png", "bm90IGFuIGltYWdl", "Could not process image"),
+        ("image/svg+xml", _png((20, 20)), "is not supported"),
+        ("image/png", _png((8001, 10)), "exceed max allowed size"),
+    ],
+)
+async def test_bad_image_blocks_are_rejected_like_the_api(sdk, claude_standin, media_type, data, message):
+    with pytest.raises(anthropic.BadRequestError) as info:
+        await sdk.messages.create(model="m", max_tokens=5, messages=_with_image(media_type, data))
+    assert message in str(info.value)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .images import CellImages
+
 RUN_CODE = "run_code"
 
 TOOLS: list[dict[str, Any]] = [
@@ -45,8 +47,9 @@ def _text_of(data: Any) -> str:
     return "".join(data) if isinstance(data, list) else str(data)
 
 
-def describe_output(output: dict[str, Any]) -> str:
-    """One nbformat output as the plain text Claude reads."""
+def describe_output(output: dict[str, Any], image_note: str | None = None) -> str:
+    """One nbformat output as the plain text Claude reads; `image_note` stands for its image
+    when the tool result shows or describes it (llm/images.py)."""
     kind = output.get("output_type")
     if kind == "stream":
         return _clip(_text_of(output.get("text", "")), MAX_OUTPUT_CHARS)
@@ -55,7 +58,7 @@ def describe_output(output: dict[str, Any]) -> str:
         return _clip(f"{output.get('ename')}: {output.get('evalue')}\n{traceback}", MAX_OUTPUT_CHARS)
     data = output.get("data", {})
     images = [m for m in data if m.startswith("image/")]
-    parts = [f"[{m} displayed]" for m in images]
+    parts = [image_note] if image_note else [f"[{m} displayed]" for m in images]
     if "text/plain" in data:
         parts.append(_clip(_text_of(data["text/plain"]), MAX_OUTPUT_CHARS))
     elif "text/markdown" in data:
@@ -84,17 +87,24 @@ def tool_result(
     cell_label: str,
     problems: list[str] = (),  # type: ignore[assignment]
     note: str = "",
+    images: CellImages | None = None,
 ) -> dict[str, Any]:
-    """A tool_result block reporting a cell's real outputs (bounded in size)."""
+    """A tool_result block reporting a cell's real outputs (bounded in size). With `images`,
+    its content is the text, then the cell's image blocks."""
     failed = any(o.get("output_type") == "error" for o in outputs) or bool(problems)
-    body = "\n".join(describe_output(o) for o in outputs) or "(the cell ran and printed nothing)"
+    notes = images.notes if images is not None else {}
+    body = "\n".join(describe_output(o, notes.get(i)) for i, o in enumerate(outputs))
+    body = body or "(the cell ran and printed nothing)"
     text = f"{cell_label}:\n{body}"
     if problems:
         text += "\n\nThe cell ran, but " + "; ".join(problems) + "."
     text = _clip(text, MAX_RESULT_CHARS)
     if note:
         text += f"\n\n{note}"
-    return {"type": "tool_result", "tool_use_id": tool_use_id, "content": text, "is_error": failed}
+    content: str | list[dict[str, Any]] = text
+    if images is not None and images.blocks:
+        content = [{"type": "text", "text": text}, *images.blocks]
+    return {"type": "tool_result", "tool_use_id": tool_use_id, "content": content, "is_error": failed}
 
 
 def unknown_tool_result(tool_use_id: str, name: str) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import io
 import json
 import uuid
 from collections import deque
@@ -36,7 +38,68 @@ _ERROR_TYPES = {
 
 
 def _estimate_tokens(payload: Any) -> int:
-    return max(1, len(json.dumps(payload)) // 4)
+    """About 4 characters a token; an image costs width x height / 750, as the API counts."""
+    text, image_tokens = json.dumps(payload), 0
+    for block in _image_blocks(payload):
+        text = text.replace(block["source"]["data"], "", 1)
+        width, height = _image_size(block)
+        image_tokens += width * height // 750
+    return max(1, len(text) // 4) + image_tokens
+
+
+#: What the real Messages API accepts in an image block (docs "Images and vision").
+IMAGE_MEDIA_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}
+IMAGE_MAX_PX = 8000
+IMAGE_MAX_PX_MANY = 2000  # in a request with more than 20 images
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _image_blocks(payload: Any) -> Any:
+    """Every image block in a request's messages, tool_result contents included."""
+    if isinstance(payload, dict):
+        if payload.get("type") == "image" and isinstance(payload.get("source"), dict):
+            yield payload
+        for value in payload.values():
+            yield from _image_blocks(value)
+    elif isinstance(payload, list):
+        for item in payload:
+            yield from _image_blocks(item)
+
+
+def _image_size(block: dict[str, Any]) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(block["source"]["data"]))) as image:
+        return image.size
+
+
+def image_problem(messages: Any) -> str | None:
+    """Why the real API would answer 400 to these image blocks, or None."""
+    blocks = list(_image_blocks(messages))
+    limit = IMAGE_MAX_PX_MANY if len(blocks) > 20 else IMAGE_MAX_PX
+    for index, block in enumerate(blocks):
+        source = block["source"]
+        if source.get("type") != "base64":
+            return f"image {index}: only base64 sources are accepted here"
+        fmt = IMAGE_MEDIA_TYPES.get(source.get("media_type", ""))
+        if fmt is None:
+            return f"image {index}: media_type {source.get('media_type')!r} is not supported"
+        data = source.get("data", "")
+        if len(data) > IMAGE_MAX_BYTES:
+            return f"image {index}: image exceeds 5 MB maximum"
+        try:
+            from PIL import Image
+
+            with Image.open(io.BytesIO(base64.b64decode(data, validate=True))) as image:
+                image.verify()
+                actual, size = image.format, image.size
+        except Exception:
+            return f"image {index}: Could not process image"
+        if actual != fmt:
+            return f"image {index}: Image does not match the provided media type {source['media_type']}"
+        if max(size) > limit:
+            return f"image {index}: image dimensions exceed max allowed size: {limit} pixels"
+    return None
 
 
 class ClaudeStandIn:
@@ -146,6 +209,9 @@ class MessagesHandler(_StandInHandler):
         self.standin.requests.append({"body": body, "headers": headers})
         if not has_key:
             return self._error(401, "missing API key")
+        problem = image_problem(body.get("messages", []))
+        if problem is not None:  # as the real API: a bad image fails the whole request
+            return self._error(400, f"messages: {problem}")
         response = self.standin.next_response()
         if response.get("status"):
             return self._error(int(response["status"]), response.get("message", "scripted error"))

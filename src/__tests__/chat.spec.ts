@@ -264,6 +264,17 @@ describe('NotebookChat.send', () => {
     expect(requests[0].body).not.toHaveProperty('model');
     expect(requests[0].body).not.toHaveProperty('max_fix_attempts');
     expect(requests[0].body).not.toHaveProperty('turns');
+    expect(requests[0].body).not.toHaveProperty('images_to_claude');
+  });
+
+  it('sends images_to_claude as the person set it', async () => {
+    for (const imagesToClaude of [false, true]) {
+      const { chat, requests } = setup(undefined, {
+        settings: { model: '', maxFixAttempts: 0, imagesToClaude }
+      });
+      await chat.send('Plot it');
+      expect(requests[0].body.images_to_claude).toBe(imagesToClaude);
+    }
   });
 
   it('sends question_answer_cells false, and the record as the notebook has it', async () => {

@@ -60,6 +60,8 @@ export interface ITurnRequest {
   review?: boolean;
   /** false: no question/answer cells; the conversation lives in `metadata.nbchat.turns`. */
   question_answer_cells?: boolean;
+  /** Claude sees the images its cells draw; absent: the server's default (`NbChat.images_to_claude`). */
+  images_to_claude?: boolean;
   /** The notebook's `metadata.nbchat` as the browser has it; the turn folds its events onto it. */
   record?: ChatRecordJSON;
 }

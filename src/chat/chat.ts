@@ -282,6 +282,9 @@ export class NotebookChat implements IDisposable {
     if (settings.questionAnswerCells === false) {
       body.question_answer_cells = false;
     }
+    if (settings.imagesToClaude !== undefined) {
+      body.images_to_claude = settings.imagesToClaude;
+    }
     // The server reads the notebook as the browser has it, unsaved edits included.
     const cells = this._doc.cells();
     if (cells) {

@@ -38,6 +38,8 @@ export interface ITurnSettings {
   reviewMode?: ReviewMode;
   /** false: no question/answer cells, the conversation lives in metadata (default true). */
   questionAnswerCells?: boolean;
+  /** Claude sees the images its cells draw; undefined: the server's default. */
+  imagesToClaude?: boolean;
 }
 
 /** What a chat uses until it chooses otherwise (the person's settings). */
