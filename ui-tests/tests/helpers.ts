@@ -238,3 +238,21 @@ export async function savedCells(
     execution_count: c.execution_count ?? null
   }));
 }
+
+/**
+ * Code that waits until `name` exists next to the notebook: a cell that
+ * outlasts whatever the test does meanwhile (a page reload) on any machine,
+ * however busy, until the test calls `release`.
+ */
+export function waitForFile(name: string): string {
+  return `import os, time\nwhile not os.path.exists(${JSON.stringify(name)}):\n    time.sleep(0.1)`;
+}
+
+/** Let a cell waiting in `waitForFile(name)` go on. */
+export async function release(
+  request: APIRequestContext,
+  folder: string,
+  name: string
+): Promise<void> {
+  await putFile(request, `${folder}/${name}`, '');
+}

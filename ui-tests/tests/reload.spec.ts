@@ -6,6 +6,8 @@ import { expect, test } from '@jupyterlab/galata';
 
 import {
   ask,
+  release,
+  waitForFile,
   openChat,
   newNotebookWithChat,
   resetStandin,
@@ -27,10 +29,10 @@ test('reloading mid-turn: the turn finishes in the panel, each cell once', async
   tmpPath
 }) => {
   await script(request, [
-    runCode('import time; time.sleep(4)\nprint("slept")'),
-    // Claude takes a moment before answering: the turn outlasts the reload
-    // even on a busy machine.
-    { ...say('Slept well.'), delay: 2 }
+    // The cell waits for the test: the turn outlasts the reload however
+    // long a busy machine takes to bring the page back.
+    runCode(`${waitForFile('wake')}\nprint("slept")`),
+    say('Slept well.')
   ]);
   const name = 'reload.ipynb';
   const chat = await newNotebookWithChat(page, name);
@@ -56,6 +58,7 @@ test('reloading mid-turn: the turn finishes in the panel, each cell once', async
   await expect(reopened.locator('.jp-NbChat-notebookName')).toHaveText(name);
   // The panel follows the turn that still runs on the server.
   await expect(reopened.getByRole('button', { name: 'Stop' })).toBeVisible();
+  await release(request, tmpPath, 'wake');
 
   await expect(reopened.locator('.jp-NbChat-answer')).toContainText(
     'Slept well.',
@@ -68,7 +71,7 @@ test('reloading mid-turn: the turn finishes in the panel, each cell once', async
   const notebook = visibleNotebook(page);
   const sleeper = notebook
     .locator('.jp-CodeCell')
-    .filter({ hasText: 'time.sleep(4)' });
+    .filter({ hasText: 'os.path.exists("wake")' });
   await expect(sleeper).toHaveCount(1);
   await expect(sleeper.locator('.jp-OutputArea-output')).toHaveText('slept');
   await expect(
