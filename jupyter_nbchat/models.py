@@ -76,6 +76,9 @@ class TurnRecord(BaseModel):
     skipped: list[dict[str, Any]] = Field(default_factory=list)
     #: {checked, unverified}: counts of the answer's numbers (llm/numbers.py); None when unchecked.
     numbers: dict[str, int] | None = None
+    #: {model, system_prompt_sha256, files: [{path, sha256}], executor, packages: {name: version}}:
+    #: what produced the answer (the `provenance` event); None for turns recorded before it.
+    provenance: dict[str, Any] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -96,6 +99,8 @@ class TurnRecord(BaseModel):
             clean["numbers"] = {"checked": numbers["checked"], "unverified": numbers["unverified"]}
         else:
             clean["numbers"] = None
+        provenance = clean.get("provenance")
+        clean["provenance"] = dict(provenance) if isinstance(provenance, dict) else None
         return clean
 
 
@@ -306,6 +311,20 @@ class ExecutorState(RecordEvent):
     type: Literal["executor_state"] = "executor_state"
     executor: ExecutorName
     state: dict[str, Any] = Field(default_factory=dict)
+
+
+class Provenance(RecordEvent):
+    """What the turn asks Claude with, sent once its system prompt is built: the model, sha256
+    of the exact `system` blocks (canonical JSON, llm/context.system_sha256), the attached
+    files' sha256, the executor and the package versions it reported (empty while a sandbox
+    has not reported them yet)."""
+
+    type: Literal["provenance"] = "provenance"
+    model: str
+    system_prompt_sha256: str
+    files: list[dict[str, str]] = Field(default_factory=list)
+    executor: ExecutorName
+    packages: dict[str, str] = Field(default_factory=dict)
 
 
 class FilesChanged(Event):

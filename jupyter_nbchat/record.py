@@ -13,7 +13,9 @@ metadata.nbchat = {
 TurnRecord = {turn_id, question, answer, status, question_answer_cells,
               cells: [{id, role, sha256}], replaced: [{by, source}],
               restore: [{cell, index}], skipped: [{tool_use_id, source}],
-              numbers: {checked, unverified} | None}   # counts of the answer's numbers
+              numbers: {checked, unverified} | None,   # counts of the answer's numbers
+              provenance: {model, system_prompt_sha256, files: [{path, sha256}],
+                           executor, packages: {name: version}} | None}
 ```
 
 The server is the record's one author. A running turn folds each of its events onto its
@@ -42,6 +44,7 @@ RECORD_EVENTS = frozenset(
         "turn_started",
         "manifest",
         "executor_state",
+        "provenance",
         "usage",
         "cell_started",
         "cell",
@@ -162,6 +165,8 @@ def fold_event(chat: Record, turn_id: str, event: Mapping[str, Any], seen: Seen 
         return _put_turn(chat, turn_id, lambda t: _place(t, event["cell"], role, event.get("replaces"), seen))
     if kind == "cell_skipped":
         return _put_turn(chat, turn_id, lambda t: _skip(t, event["cell_id"], seen))
+    if kind == "provenance":
+        return _put_turn(chat, turn_id, lambda t: {**t, "provenance": _provenance(event)})
     if kind == "answer":
         return _put_turn(chat, turn_id, lambda t: {**t, "answer": event["text"], "numbers": _numbers(event)})
     if kind == "turn_finished":
@@ -220,6 +225,17 @@ def _skip(turn: dict[str, Any], cell_id: str, seen: Seen) -> dict[str, Any]:
         del cells[at]
     skipped = [*turn["skipped"], {"tool_use_id": proposal.get("tool_use_id"), "source": proposal.get("source", "")}]
     return {**turn, "cells": cells, "replaced": replaced, "skipped": skipped}
+
+
+def _provenance(event: Mapping[str, Any]) -> dict[str, Any]:
+    """What produced the turn's answer, from its `provenance` event."""
+    return {
+        "model": event["model"],
+        "system_prompt_sha256": event["system_prompt_sha256"],
+        "files": [{"path": f["path"], "sha256": f["sha256"]} for f in event.get("files") or []],
+        "executor": event["executor"],
+        "packages": dict(event.get("packages") or {}),
+    }
 
 
 def _numbers(answer: Mapping[str, Any]) -> dict[str, int] | None:

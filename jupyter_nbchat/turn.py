@@ -52,6 +52,7 @@ from .models import (
     NotebookCell,
     Notice,
     Phase,
+    Provenance,
     TextDelta,
     TurnFinished,
     TurnInfo,
@@ -365,9 +366,13 @@ class TurnRunner:
 
     async def _converse(self) -> tuple[str, numbers.Check | None]:
         self.turn.emit(Phase(phase="thinking"))
+        facts = await self._environment()
+        timeout = self.settings.execution_timeout
+        where = prompts.describe_environment(self.executor.name, facts, timeout)
         system = context.system_blocks(
-            prompts.system_prompt(await self._environment()), self.files.prompt if self.files else ""
+            prompts.system_prompt(where), self.files.prompt if self.files else ""
         )
+        self.turn.emit(self._provenance(system, facts))
         earlier = [r for r in turn_records(self.turn.record) if r.turn_id != self.turn.id]
         history, person_cells = context.history_messages(self.cells, earlier)
         variables = ""
@@ -389,6 +394,19 @@ class TurnRunner:
             messages.append({"role": "user", "content": [await self._run_tool(c) for c in calls]})
             self.turn.emit(Phase(phase="thinking"))
         raise NbChatError("Claude kept asking to run code past the step limit.")
+
+    def _provenance(self, system: list[dict[str, Any]], facts: dict[str, Any]) -> Provenance:
+        """What this turn asks Claude with (kept in its TurnRecord): model, the system blocks'
+        hash, the attached files, the executor and the package versions it reported."""
+        files = self.files.files if self.files else []
+        packages = facts.get("packages") or {}
+        return Provenance(
+            model=self.settings.model,
+            system_prompt_sha256=context.system_sha256(system),
+            files=[{"path": f.path, "sha256": f.sha256} for f in files],
+            executor=self.executor.name,  # type: ignore[arg-type]
+            packages={str(k): str(v) for k, v in packages.items()},
+        )
 
     async def _check_answer(
         self, system: list[dict[str, Any]], messages: list[dict[str, Any]], history_length: int, answer: str
@@ -440,11 +458,13 @@ class TurnRunner:
             self._announced = True
             self.turn.emit(ExecutorState(executor=self.executor.name, state=self.executor.state()))  # type: ignore[arg-type]
 
-    async def _environment(self) -> str:
-        """Facts about the runtime, asked once per executor (the system prompt stays cacheable).
+    async def _environment(self) -> dict[str, Any]:
+        """Facts about the runtime ({python, packages}), asked once per executor (the system
+        prompt stays cacheable).
 
         The local kernel answers at once. A sandbox may still be starting: rather than make
-        Claude wait for it, its facts are asked once it is up and used from the next turn.
+        Claude wait for it, its facts are asked once it is up and used from the next turn
+        (until then: none, and the turn's provenance lists no packages).
         """
         facts = getattr(self.executor, "environment_facts", None)
         if facts is None and self.executor.name == "kernel":
@@ -452,7 +472,7 @@ class TurnRunner:
             facts = self.executor.environment_facts = await environment(self.executor)  # type: ignore[attr-defined]
         elif facts is None and isinstance(self._ready_source, asyncio.Future):
             asyncio.ensure_future(self._learn_environment(self._ready_source))
-        return prompts.describe_environment(self.executor.name, facts or {}, self.settings.execution_timeout)
+        return facts or {}
 
     async def _learn_environment(self, ready: asyncio.Future) -> None:
         try:

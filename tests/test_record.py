@@ -123,7 +123,7 @@ async def test_every_turn_records_itself_and_sends_the_record(nbchat, claude_sta
     events = await nbchat.ask(notebook_path, "One?", attachments=["shoes.csv"])
     carrying = {e["type"] for e in events if "record" in e}
     assert carrying <= {
-        "turn_started", "manifest", "executor_state", "usage", "cell_started", "cell",
+        "turn_started", "manifest", "executor_state", "provenance", "usage", "cell_started", "cell",
         "cell_proposed", "cell_skipped", "answer", "turn_finished", "record",
     }
     record = events[-1]["record"]  # the log keeps the newest record only

@@ -13,6 +13,8 @@ prompt cache (breakpoints: system prompt, end of history, latest message).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +143,12 @@ def system_blocks(text: str, files: str = "") -> list[dict[str, Any]]:
         blocks.append({"type": "text", "text": files})
     blocks[-1]["cache_control"] = CACHE
     return blocks
+
+
+def system_sha256(blocks: list[dict[str, Any]]) -> str:
+    """Hex sha256 of the `system` blocks as sent: their canonical JSON (sorted keys, no spaces)."""
+    canonical = json.dumps(blocks, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def mark_cache_breakpoints(messages: list[dict[str, Any]], history_length: int) -> list[dict[str, Any]]:

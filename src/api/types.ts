@@ -126,6 +126,19 @@ export interface ITurnRecord {
   skipped: { tool_use_id: string; source: string }[];
   /** Counts of the answer's numbers checked and not found in the outputs; null: unchecked. */
   numbers?: { checked: number; unverified: number } | null;
+  /** What produced the answer (the `provenance` event); null or absent: not recorded. */
+  provenance?: ITurnProvenance | null;
+}
+
+/** The model, system prompt hash, files, executor and packages of one turn. */
+export interface ITurnProvenance {
+  model: string;
+  /** Hex sha256 of the `system` blocks sent to Claude, as canonical JSON. */
+  system_prompt_sha256: string;
+  files: { path: string; sha256: string }[];
+  executor: Executor;
+  /** Versions the executor reported; empty on a new sandbox's first turn. */
+  packages: Record<string, string>;
 }
 
 /** The whole `metadata.nbchat` record, authored by the server (jupyter_nbchat/record.py). */
@@ -441,6 +454,11 @@ export interface ICellOutputsEvent extends IEventBase {
   execution_count?: number | null;
 }
 
+/** What the turn asks Claude with, once its system prompt is built (kept in its record). */
+export interface IProvenanceEvent extends IEventBase, ITurnProvenance {
+  type: 'provenance';
+}
+
 /** The chat's settings changed during the turn (`POST nbchat/record`). */
 export interface IRecordEvent extends IEventBase {
   type: 'record';
@@ -568,4 +586,5 @@ export type TurnEvent =
   | IFilesChangedEvent
   | INoticeEvent
   | IRecordEvent
+  | IProvenanceEvent
   | ITurnFinishedEvent;
