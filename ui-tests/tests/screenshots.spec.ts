@@ -13,6 +13,7 @@ const CODE = [
   "shoes = pd.DataFrame({'gender': ['men', 'women', 'women', 'men', 'women']})",
   "counts = shoes['gender'].value_counts()",
   'display(counts.to_frame())',
+  'print((counts / counts.sum()).round(2).to_dict())',
   "counts.plot.pie(autopct='%1.0f%%')",
   'plt.show()'
 ].join('\n');

@@ -85,6 +85,8 @@ test('an error offers Retry, which asks again and succeeds', async ({
     { status: 529 },
     { status: 529 },
     { status: 529 },
+    // The answer quotes what its cell printed (answers' numbers are checked).
+    runCode('print(6 * 7)'),
     say('Second time lucky: 42.')
   ]);
   const chat = await newNotebookWithChat(page, 'retry.ipynb');
@@ -101,7 +103,8 @@ test('an error offers Retry, which asks again and succeeds', async ({
     { timeout: 60_000 }
   );
   const bodies = await recordedBodies(request);
-  expect(bodies).toHaveLength(4);
+  // Three refused, then the retried question and the answer after its cell.
+  expect(bodies).toHaveLength(5);
   expect(JSON.stringify(bodies[3].messages)).toContain(
     'What is six times seven?'
   );
