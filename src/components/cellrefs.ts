@@ -3,6 +3,8 @@
  * that cell in the notebook (the system prompt asks Claude to cite cells so).
  */
 
+import { textNodes } from './textnodes';
+
 /** `Cell [3]`, `cell [12]`, `In [4]`: the execution count is group 2. */
 const REFERENCE = /\b(Cells?|cells?|In)\s?\[(\d+)\]/g;
 
@@ -24,13 +26,7 @@ export function linkCellReferences(
   title: (count: number) => string
 ): number {
   const doc = root.ownerDocument;
-  const walker = doc.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  const texts: Text[] = [];
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (!node.parentElement?.closest(SKIP)) {
-      texts.push(node as Text);
-    }
-  }
+  const texts = textNodes(root, SKIP);
   let linked = 0;
   for (const text of texts) {
     const value = text.data;

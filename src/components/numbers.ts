@@ -6,6 +6,7 @@
  */
 
 import type { IUnverifiedNumber } from '../api/types';
+import { textNodes } from './textnodes';
 
 const SEP = ',_\\u2009\\u202f\\u00a0';
 
@@ -48,13 +49,7 @@ export function markUnverified(
     wanted.set(`${number.text}\u0000${number.occurrence ?? 0}`, number);
   }
   const doc = root.ownerDocument;
-  const walker = doc.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  const texts: Text[] = [];
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (!node.parentElement?.closest(SKIP)) {
-      texts.push(node as Text);
-    }
-  }
+  const texts = textNodes(root, SKIP);
   const seen = new Map<string, number>();
   let marked = 0;
   for (const text of texts) {
