@@ -167,3 +167,48 @@ test('a page reloaded mid-cell shows what the cell printed so far, then the rest
     Array.from({ length: 7 }, (_, i) => `tick ${i + 1}`).join('\n')
   );
 });
+
+test('the notebook follows the running cell, unless the person scrolled away', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  await script(request, [
+    runCode(`${waitForFile('go1')}\nprint("first done")`),
+    runCode(`${waitForFile('go2')}\nprint("second done")`),
+    say('Both ran.')
+  ]);
+  const chat = await newNotebookWithChat(page, 'follow.ipynb');
+  // A notebook taller than the window: the chat's cells land far below.
+  await page.evaluate(() => {
+    const panel = window.jupyterapp.shell.currentWidget as any;
+    panel.content.model.sharedModel.insertCells(
+      0,
+      Array.from({ length: 30 }, (_, i) => ({
+        cell_type: 'markdown',
+        source: `## Section ${i}\n\nA paragraph of notes for section ${i}.`
+      }))
+    );
+  });
+  const notebook = visibleNotebook(page);
+  const top = notebook.locator('.jp-Cell').filter({ hasText: 'Section 0' });
+  await top.scrollIntoViewIfNeeded();
+  await ask(chat, 'Run both steps');
+
+  const first = notebook.locator('.jp-CodeCell').filter({ hasText: 'go1' });
+  await expect(first).toBeInViewport({ timeout: 30_000 });
+
+  // The person scrolls back up while the cell runs: the notebook stays there.
+  await notebook.hover();
+  await page.mouse.wheel(0, -100_000);
+  await expect(top).toBeInViewport();
+  await release(request, tmpPath, 'go1');
+  const second = notebook.locator('.jp-CodeCell').filter({ hasText: 'go2' });
+  await expect(second).toHaveCount(1, { timeout: 30_000 });
+  await expect(second.locator('.jp-InputPrompt')).toHaveText('[*]:');
+  await expect(top).toBeInViewport();
+  await expect(second).not.toBeInViewport();
+
+  await release(request, tmpPath, 'go2');
+  await turnDone(chat);
+});
