@@ -2,21 +2,13 @@
 
 import pytest
 
-from jupyter_nbchat.testing.plugin import STANDIN_API_KEY, of_type
+from jupyter_nbchat.testing.plugin import of_type
 from test_live_cells import TICKS, assert_live
 
 
 @pytest.fixture
-def jp_server_config(claude_standin, e2b_standin):
-    return {
-        "ServerApp": {"jpserver_extensions": {"jupyter_nbchat": True}},
-        "NbChat": {
-            "anthropic_api_key": STANDIN_API_KEY,
-            "anthropic_base_url": claude_standin.url,
-            "e2b_api_key": e2b_standin.sdk_kwargs()["api_key"],
-            "execution_timeout": 60.0,
-        },
-    }
+def nbchat_config(e2b_standin):
+    return {"e2b_api_key": e2b_standin.sdk_kwargs()["api_key"]}
 
 
 def code_cells(events):

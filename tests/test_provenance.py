@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from jupyter_nbchat.record import fold_turn, read_record, turn_records
-from jupyter_nbchat.testing.plugin import STANDIN_API_KEY, of_type
+from jupyter_nbchat.testing.plugin import of_type
 
 TURN = "e" * 32
 ROWS = "Product Name,Gender,Price\nAir Max,men,120\nGel Kayano,women,150\n"
@@ -107,16 +107,8 @@ class TestSandbox:
     """A new sandbox is not waited for: its first turn lists no packages, the next ones do."""
 
     @pytest.fixture
-    def jp_server_config(self, claude_standin, e2b_standin):
-        return {
-            "ServerApp": {"jpserver_extensions": {"jupyter_nbchat": True}},
-            "NbChat": {
-                "anthropic_api_key": STANDIN_API_KEY,
-                "anthropic_base_url": claude_standin.url,
-                "e2b_api_key": e2b_standin.sdk_kwargs()["api_key"],
-                "execution_timeout": 60.0,
-            },
-        }
+    def nbchat_config(self, e2b_standin):
+        return {"e2b_api_key": e2b_standin.sdk_kwargs()["api_key"]}
 
     async def test_packages_arrive_from_the_second_turn(self, nbchat, claude_standin, jp_root_dir):
         file_sha = write_shoes(jp_root_dir)
