@@ -12,6 +12,7 @@ from .datafiles import tasks
 from .handlers import route_table
 from .llm.models import newest_sonnet
 from .turn_registry import TurnRegistry
+from .verify import Verifications
 
 
 class NbChat(ExtensionApp):
@@ -178,6 +179,7 @@ class NbChat(ExtensionApp):
                 os.environ.pop(name, None)
         self.turns = TurnRegistry(app=self, serverapp=self.serverapp, log=self.log)
         self.turns.start_sweeper(self.e2b_cleanup_interval)
+        self.verifications = Verifications(app=self, serverapp=self.serverapp, turns=self.turns, log=self.log)
         self.settings["nbchat"] = self
         self.log.info(
             "nbchat %s: model %s, executor %s, API key %s",
@@ -191,6 +193,7 @@ class NbChat(ExtensionApp):
         self.handlers.extend(route_table())
 
     async def stop_extension(self) -> None:
+        await self.verifications.close()
         await self.turns.close()
         if getattr(self, "datafiles", None) is not None:
             tasks.disable()  # stop the extraction worker processes

@@ -32,6 +32,16 @@ class TurnConflict(NbChatError):
         super().__init__(f"A question is already being answered in {path!r}; wait or stop it.")
 
 
+class FocusCellNotFound(NbChatError):
+    status = 409
+
+    def __init__(self, cell_id: str) -> None:
+        super().__init__(
+            f"The cell this question is about ({cell_id}) is no longer in the notebook: "
+            "it was deleted or the notebook was reloaded. Choose the cell again."
+        )
+
+
 class TurnRunning(NbChatError):
     status = 409
 
@@ -66,6 +76,20 @@ class KernelDied(ExecutorUnavailable):
             "it will be restarted on the next question."
         )
         self.kernel_id = kernel_id
+
+
+class VerificationConflict(NbChatError):
+    status = 409
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path!r} is already being verified; wait for it or stop it first.")
+
+
+class VerificationNotFound(NbChatError):
+    status = 404
+
+    def __init__(self, verify_id: str) -> None:
+        super().__init__(f"No verification with id {verify_id!r} (the server may have restarted).")
 
 
 API_KEY_HELP = (

@@ -30,11 +30,14 @@ from .models import (
     TurnRequest,
     UndoRequest,
     Variables,
+    VerifyCreated,
+    VerifyRequest,
     WarmRequest,
 )
 
 AUTH_RESOURCE = "nbchat"
 _TURN_ID = r"(?P<turn_id>[0-9a-f]{32})"
+_VERIFY_ID = r"(?P<verify_id>[0-9a-f]{32})"
 
 
 class NbChatHandler(ExtensionHandlerMixin, APIHandler):
@@ -202,6 +205,33 @@ class UndoHandler(NbChatHandler):
         self.write_model(self.nbchat.turns.undo(self.parse(UndoRequest)))
 
 
+class VerifyHandler(NbChatHandler):
+    @web.authenticated
+    @authorized
+    @nbchat_errors
+    async def post(self) -> None:
+        """Run the notebook in a fresh runtime and compare its outputs (verify.py); poll the job."""
+        job = await self.nbchat.verifications.start(self.parse(VerifyRequest))
+        self.write_model(VerifyCreated(verify_id=job.id), status=202)
+
+
+class VerificationHandler(NbChatHandler):
+    @web.authenticated
+    @authorized
+    @nbchat_errors
+    async def get(self, verify_id: str) -> None:
+        self.write_model(self.nbchat.verifications.get(verify_id).info())
+
+    @web.authenticated
+    @authorized
+    @nbchat_errors
+    async def delete(self, verify_id: str) -> None:
+        """Stop it; answers once its fresh kernel or sandbox is shut down."""
+        await self.nbchat.verifications.cancel(verify_id)
+        self.set_status(204)
+        self.finish()
+
+
 class EventsHandler(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, websocket.WebSocketHandler):
     """Streams a turn's events: those after `?after=N`, then live ones until the turn ends."""
 
@@ -264,5 +294,7 @@ def route_table() -> list[tuple[str, type]]:
         (r"/nbchat/record", RecordHandler),
         (r"/nbchat/undo", UndoHandler),
         (r"/nbchat/variables", VariablesHandler),
+        (r"/nbchat/verify", VerifyHandler),
+        (rf"/nbchat/verify/{_VERIFY_ID}", VerificationHandler),
         *datafile_routes(),
     ]

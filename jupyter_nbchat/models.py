@@ -79,6 +79,8 @@ class TurnRecord(BaseModel):
     #: {model, system_prompt_sha256, files: [{path, sha256}], executor, packages: {name: version}}:
     #: what produced the answer (the `provenance` event); None for turns recorded before it.
     provenance: dict[str, Any] | None = None
+    #: {cell_id, action}: the notebook cell the turn was asked about (the `focus` event).
+    focus: dict[str, Any] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -101,6 +103,8 @@ class TurnRecord(BaseModel):
             clean["numbers"] = None
         provenance = clean.get("provenance")
         clean["provenance"] = dict(provenance) if isinstance(provenance, dict) else None
+        focus = clean.get("focus")
+        clean["focus"] = dict(focus) if isinstance(focus, dict) and isinstance(focus.get("cell_id"), str) else None
         return clean
 
 
@@ -135,6 +139,16 @@ class ChatRequest(NotebookRef):
     context_id: str | None = Field(default=None, max_length=200)
 
 
+class CellFocus(BaseModel):
+    """A turn about one notebook cell (any cell, the person's own too): "Fix with chat" on
+    its error, "Explain", or a question "about this cell". A fix replaces that cell."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cell_id: str = Field(min_length=1, max_length=200)
+    action: Literal["fix", "explain", "ask"]
+
+
 class TurnRequest(ChatRequest):
     question: str = Field(min_length=1, max_length=20_000)
     model: str | None = Field(default=None, max_length=200)
@@ -152,6 +166,8 @@ class TurnRequest(ChatRequest):
     #: The notebook's metadata.nbchat as the browser has it; the turn folds its events onto
     #: it. None: the saved file's.
     record: dict[str, Any] | None = None
+    #: The cell this turn is about; it must be among the notebook's cells.
+    focus: CellFocus | None = None
 
     @field_validator("question")
     @classmethod
@@ -223,6 +239,17 @@ class TurnStarted(RecordEvent):
     executor: ExecutorName
     #: False: store question and answer in metadata.nbchat.turns, not as cells.
     question_answer_cells: bool = True
+
+
+class Focus(RecordEvent):
+    """The turn is about this cell, as it was when asked (`index`: its place in the
+    notebook). A fix that replaces it records it in the turn's `restore`, for undo."""
+
+    type: Literal["focus"] = "focus"
+    cell_id: str
+    action: Literal["fix", "explain", "ask"]
+    cell: dict[str, Any]
+    index: int
 
 
 class TextDelta(Event):
@@ -449,3 +476,65 @@ class RerunResult(BaseModel):
     ran: int
     #: The code that failed, if one did (re-running stops there).
     failed: list[RerunFailure]
+
+
+# --- Verify notebook: run every code cell again in a fresh runtime and compare. ---
+
+VerifyStatusName = Literal["running", "done", "error", "cancelled"]
+
+
+class VerifyRequest(NotebookRef):
+    #: Where the fresh run happens; None: the chat's executor (the record's), else the server's.
+    executor: ExecutorName | None = None
+    #: The notebook's cells as the browser has them; None: read the saved file.
+    cells: list[NotebookCell] | None = Field(default=None, max_length=5_000)
+    #: The notebook's metadata.nbchat as the browser has it; None: the saved file's.
+    record: dict[str, Any] | None = None
+
+
+class VerifyCreated(BaseModel):
+    verify_id: str
+
+
+class VerifyCell(BaseModel):
+    """A code cell whose fresh outputs differ from the saved ones."""
+
+    cell_id: str | None
+    #: Its place among all the notebook's cells (0-based).
+    index: int
+    #: The saved `In [n]`, how the person and the answers name it.
+    execution_count: int | None
+    #: Short sentences, e.g. "stdout differs: saved '5', now '4'".
+    differences: list[str]
+
+
+class VerifyAnswer(BaseModel):
+    """A turn's answer checked against the fresh outputs (llm/numbers.py)."""
+
+    turn_id: str
+    question: str
+    checked: int
+    #: The numbers' text as the answer writes them, found nowhere in the fresh run.
+    missing: list[str]
+
+
+class VerifyReport(BaseModel):
+    executor: ExecutorName
+    #: Code cells run (empty ones are skipped); same + different == total.
+    total: int
+    same: int
+    different: int
+    cells: list[VerifyCell]
+    answers: list[VerifyAnswer]
+    elapsed_seconds: float
+
+
+class VerifyStatus(BaseModel):
+    verify_id: str
+    notebook_path: str
+    status: VerifyStatusName
+    ran: int
+    total: int
+    report: VerifyReport | None = None
+    #: Why the verification stopped (status "error").
+    message: str | None = None

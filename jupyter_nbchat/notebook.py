@@ -66,6 +66,7 @@ async def append_cells(
     cells: list[dict[str, Any]],
     turn_id: str | None = None,
     events: list[dict[str, Any]] | None = None,
+    displaces: dict[str, str] | None = None,
 ) -> None:
     """Append a turn's cells to the notebook at `path` via the contents manager, and fold
     its events onto the file's `metadata.nbchat` (record.fold_turn).
@@ -76,8 +77,9 @@ async def append_cells(
     them): a cell whose id is there keeps its source as it is on disk (the person may have
     edited it), and a code cell takes the turn's outputs and execution count (it may have
     been saved while it ran); a code cell of this turn that is no longer among `cells`
-    (replaced by a fix, or skipped) is removed; the rest is appended in the turn's order.
-    A deleted file is created again.
+    (replaced by a fix, or skipped) is removed; the rest is appended in the turn's order,
+    except a cell that `displaces` (new id -> old id) maps to a notebook cell still there:
+    it takes that cell's place (a fix of the person's cell). A deleted file is created again.
     """
     if await ensure_async(contents_manager.file_exists(path)):
         model = await ensure_async(contents_manager.get(path, content=True, type="notebook"))
@@ -94,6 +96,12 @@ async def append_cells(
             cell.outputs = [nbformat.from_dict(o) for o in ran.get("outputs", [])]
             cell.execution_count = ran.get("execution_count")
     present = {c.get("id") for c in nb.cells}
+    for new_id, old_id in (displaces or {}).items():
+        at = next((i for i, c in enumerate(nb.cells) if c.get("id") == old_id), None)
+        cell = next((c for c in cells if c.get("id") == new_id), None)
+        if at is not None and cell is not None and new_id not in present:
+            nb.cells[at] = nbformat.from_dict(cell)
+            present.add(new_id)
     nb.cells.extend(nbformat.from_dict(c) for c in cells if c.get("id") is None or c.get("id") not in present)
     if turn_id and events:
         nb.metadata["nbchat"] = fold_turn(read_record(nb.metadata.get("nbchat")), turn_id, events)

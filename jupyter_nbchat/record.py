@@ -14,6 +14,7 @@ TurnRecord = {turn_id, question, answer, status, question_answer_cells,
               cells: [{id, role, sha256}], replaced: [{by, source}],
               restore: [{cell, index}], skipped: [{tool_use_id, source}],
               numbers: {checked, unverified} | None,   # counts of the answer's numbers
+              focus: {cell_id, action} | None,         # the cell the turn was asked about
               provenance: {model, system_prompt_sha256, files: [{path, sha256}],
                            executor, packages: {name: version}} | None}
 ```
@@ -45,6 +46,7 @@ RECORD_EVENTS = frozenset(
         "manifest",
         "executor_state",
         "provenance",
+        "focus",
         "usage",
         "cell_started",
         "cell",
@@ -120,6 +122,8 @@ def note_cell(seen: dict[str, dict[str, Any]], event: Mapping[str, Any]) -> None
             "replaces": event.get("replaces"),
             "tool_use_id": (cell.get("metadata", {}).get("nbchat") or {}).get("tool_use_id"),
         }
+        if event["type"] == "focus":  # the notebook's own cell, whole: undo puts it back
+            seen[cell["id"]] |= {"cell": dict(cell), "index": event.get("index", 0)}
 
 
 def fold_turn(chat: Record, turn_id: str, events: Iterable[Mapping[str, Any]]) -> Record:
@@ -167,6 +171,8 @@ def fold_event(chat: Record, turn_id: str, event: Mapping[str, Any], seen: Seen 
         return _put_turn(chat, turn_id, lambda t: _skip(t, event["cell_id"], seen))
     if kind == "provenance":
         return _put_turn(chat, turn_id, lambda t: {**t, "provenance": _provenance(event)})
+    if kind == "focus":
+        return _put_turn(chat, turn_id, lambda t: {**t, "focus": {"cell_id": event["cell_id"], "action": event["action"]}})
     if kind == "answer":
         return _put_turn(chat, turn_id, lambda t: {**t, "answer": event["text"], "numbers": _numbers(event)})
     if kind == "turn_finished":
@@ -189,13 +195,22 @@ def _place(turn: dict[str, Any], cell: Mapping[str, Any], role: str, replaces: s
     """A cell enters the notebook: updated in place, in place of `replaces`, or appended.
 
     A cell that ran and is replaced (the fix loop) goes into `replaced` with its code; a
-    proposal standing in for one passes that entry on to what replaces it."""
+    proposal standing in for one passes that entry on to what replaces it. The notebook
+    cell the turn is about (`focus`), replaced by a fix, also goes into `restore`, whole:
+    it is not the turn's, so undoing the turn puts it back where it was."""
     entry = {"id": cell["id"], "role": role, "sha256": source_sha256(cell.get("source", ""))}
     cells = list(turn["cells"])
     ids = [c.get("id") for c in cells]
     replaced = list(turn["replaced"])
+    focus = seen.get(replaces or "")
     if entry["id"] in ids:
         cells[ids.index(entry["id"])] = entry
+    elif focus is not None and focus["type"] == "focus":
+        cells.append(entry)
+        restore = [r for r in turn["restore"] if r.get("cell", {}).get("id") != replaces]
+        restore.append({"cell": focus["cell"], "index": focus["index"]})
+        replaced.append({"by": entry["id"], "source": focus["source"]})
+        return {**turn, "cells": cells, "replaced": replaced, "restore": restore}
     elif replaces is not None and replaces in ids:
         cells[ids.index(replaces)] = entry
         before = seen.get(replaces)
@@ -219,12 +234,16 @@ def _skip(turn: dict[str, Any], cell_id: str, seen: Seen) -> dict[str, Any]:
     at = ids.index(cell_id)
     replaced = [r for r in turn["replaced"] if r.get("by") != cell_id]
     failed_id = proposal.get("replaces")
-    if len(replaced) < len(turn["replaced"]) and failed_id in seen:
+    restore = turn["restore"]
+    if failed_id in seen and seen[failed_id]["type"] == "focus":  # the notebook's cell is back
+        del cells[at]
+        restore = [r for r in restore if r.get("cell", {}).get("id") != failed_id]
+    elif len(replaced) < len(turn["replaced"]) and failed_id in seen:
         cells[at] = {"id": failed_id, "role": "code", "sha256": source_sha256(seen[failed_id]["source"])}
     else:
         del cells[at]
     skipped = [*turn["skipped"], {"tool_use_id": proposal.get("tool_use_id"), "source": proposal.get("source", "")}]
-    return {**turn, "cells": cells, "replaced": replaced, "skipped": skipped}
+    return {**turn, "cells": cells, "replaced": replaced, "restore": restore, "skipped": skipped}
 
 
 def _provenance(event: Mapping[str, Any]) -> dict[str, Any]:

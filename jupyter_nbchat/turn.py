@@ -48,6 +48,7 @@ from .models import (
     Event,
     ExecutorState,
     FilesChanged,
+    Focus,
     Manifest,
     NotebookCell,
     Notice,
@@ -108,6 +109,10 @@ class Turn:
         self._decisions: dict[str, asyncio.Future] = {}
         #: Cells taken out of self.cells by a replacement, by the id of what replaced them.
         self._replaced: dict[str, dict[str, Any]] = {}
+        #: The notebook cell this turn is about (request.focus); a fix takes its place.
+        self.focus_id = request.focus.cell_id if request.focus else None
+        #: Turn cell id -> the notebook cell (not the turn's) it takes the place of.
+        self.displaces: dict[str, str] = {}
         #: The runner's work is over; it is persisting the turn (see TurnRunner._finish): the
         #: status the turn ends with, else None.
         self.finishing: str | None = None
@@ -212,7 +217,11 @@ class Turn:
         elif replaces in ids:
             self._replaced[cell["id"]] = self.cells[ids.index(replaces)]
             self.cells[ids.index(replaces)] = cell
+            if replaces in self.displaces:
+                self.displaces[cell["id"]] = self.displaces.pop(replaces)
         else:
+            if replaces is not None and replaces == self.focus_id:
+                self.displaces[cell["id"]] = replaces
             self.cells.append(cell)
 
     def _unplace(self, cell_id: str) -> None:
@@ -221,6 +230,7 @@ class Turn:
         if cell_id not in ids:
             return
         restored = self._replaced.pop(cell_id, None)
+        self.displaces.pop(cell_id, None)
         if restored is not None:
             self.cells[ids.index(cell_id)] = restored
         else:
@@ -322,6 +332,9 @@ class TurnRunner:
         )
         if turn.request.question_answer_cells:
             turn.emit(CellEvent(role="question", cell=notebook.question_cell(turn.id, turn.request.question)))
+        focus = self._focus()
+        if focus is not None:
+            turn.emit(Focus(cell_id=focus[1].id, action=focus[0], cell=focus[1].model_dump(), index=focus[2]))  # type: ignore[arg-type]
         if self.files is not None:
             turn.emit(
                 Manifest(
@@ -354,6 +367,14 @@ class TurnRunner:
             turn.emit(CellEvent(role="answer", cell=notebook.answer_cell(turn.id, answer, numbers.note(unverified))))
         await self._finish("done")
 
+    def _focus(self) -> tuple[str, NotebookCell, int] | None:
+        """(action, cell, index) of the notebook cell this turn is about, if any."""
+        focus = self.turn.request.focus
+        if focus is None:
+            return None
+        index = next((i for i, c in enumerate(self.cells) if c.id == focus.cell_id), None)
+        return None if index is None else (focus.action, self.cells[index], index)
+
     async def _finish(self, status: str) -> None:
         """Last step of every turn: let the owner persist it, then say it is over."""
         self.turn.finishing = status
@@ -379,8 +400,14 @@ class TurnRunner:
         if any(c.cell_type == "code" for c in self.cells):
             await self._until_ready()
             variables = describe_variables(await list_variables(self.executor))
+        focus = self._focus()
+        about = context.focus_block(focus[1], focus[2], focus[0]) if focus else None
+        if focus is not None:  # told once, whole, in the focus block
+            person_cells = [c for c in person_cells if c.id != focus[1].id]
         messages = history + [
-            context.question_message(self.turn.request.question, person_cells=person_cells, variables=variables)
+            context.question_message(
+                self.turn.request.question, person_cells=person_cells, variables=variables, focus=about
+            )
         ]
         for step in range(self.settings.max_steps + 1):
             must_answer = step == self.settings.max_steps or self.fixes.exhausted
@@ -566,7 +593,7 @@ class TurnRunner:
         if self.fixes.exhausted:
             return {"type": "tool_result", "tool_use_id": call.id, "is_error": True, "content": self.fixes.note()}
         code = str(call.input["code"])
-        replaces = self.fixes.failed_cell_id
+        replaces = self.fixes.failed_cell_id or self._replacement(call.input.get("replaces_cell"))
         fixing = self.fixes.fixing
         if self.turn.request.review:
             decided = await self._review(call.id, code, replaces)
@@ -620,6 +647,22 @@ class TurnRunner:
             call.id, result.outputs, cell_label=label, problems=problems, note=self.fixes.note() if failed else "",
             images=images,
         )
+
+    def _replacement(self, number: Any) -> str | None:
+        """The cell a new one takes the place of when it is not fixing an error: the cell a
+        "fix" turn is about, at its first run; or the cell Claude names by its number
+        (`replaces_cell`: a chart it found wrong), among this turn's cells and the focus cell."""
+        focus = self._focus()
+        if focus is not None and focus[0] == "fix" and self.cell_count == 0:
+            return focus[1].id
+        if not isinstance(number, int) or isinstance(number, bool):
+            return None
+        for cell in self.turn.cells:
+            if cell.get("cell_type") == "code" and cell.get("execution_count") == number:
+                return cell.get("id")
+        if focus is not None and focus[1].execution_count == number and focus[1].id not in self.turn.displaces.values():
+            return focus[1].id
+        return None
 
     async def _run_live(self, cell: dict[str, Any], replaces: str | None) -> Any:
         """Run a started cell, sending its outputs as they come. If it cannot finish (the

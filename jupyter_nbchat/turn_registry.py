@@ -16,7 +16,7 @@ from tornado.ioloop import PeriodicCallback
 
 from . import notebook
 from .datafiles import DataFiles, InspectResult
-from .errors import ExecutorUnavailable, NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound, TurnRunning
+from .errors import ExecutorUnavailable, FocusCellNotFound, NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound, TurnRunning
 from .execution import Executor, KernelExecutor
 from .execution.base import LocalFile
 from .execution.introspection import list_variables
@@ -145,6 +145,8 @@ class TurnRegistry:
             saved_cells, saved_record = await self._saved_notebook(path)
             cells = saved_cells if cells is None else cells
             record = saved_record if record is None else record
+        if request.focus is not None and all(c.id != request.focus.cell_id for c in cells):
+            raise FocusCellNotFound(request.focus.cell_id)
         existing = self.executors.get(path)
         executor = self.executor_for(path, request.executor, _saved_state(request))
         if executor is not existing and hasattr(executor, "seed_history"):
@@ -312,7 +314,12 @@ class TurnRegistry:
     async def _write_cells(self, turn: Turn) -> None:
         """For notebooks no browser has open: append the turn's cells and record on disk."""
         await notebook.append_cells(
-            self.serverapp.contents_manager, turn.request.notebook_path, turn.cells, turn.id, turn.final_events()
+            self.serverapp.contents_manager,
+            turn.request.notebook_path,
+            turn.cells,
+            turn.id,
+            turn.final_events(),
+            turn.displaces,
         )
 
     async def _save_if_unfollowed(self, turn: Turn) -> None:
@@ -324,7 +331,9 @@ class TurnRegistry:
         if await self._follower_within(turn, self.app.unfollowed_write_delay):
             return
         path = turn.request.notebook_path
-        await notebook.append_cells(self.serverapp.contents_manager, path, turn.cells, turn.id, turn.final_events())
+        await notebook.append_cells(
+            self.serverapp.contents_manager, path, turn.cells, turn.id, turn.final_events(), turn.displaces
+        )
         turn.saved_by_server = True
         self.log.info(
             "nbchat: no panel followed turn %s to its end; the server saved its %d cell(s) to %s",

@@ -31,7 +31,7 @@ def nbchat_routes(web_app):
 
 
 def concrete(pattern):
-    return re.sub(r"\(\?P<turn_id>[^)]*\)", "0" * 32, pattern).rstrip("$")
+    return re.sub(r"\(\?P<\w+_id>[^)]*\)", "0" * 32, pattern).rstrip("$")  # turn_id, verify_id
 
 
 def test_routes_are_registered_under_the_base_url(jp_serverapp, jp_base_url):

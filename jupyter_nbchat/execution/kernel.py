@@ -64,6 +64,7 @@ class KernelExecutor(Executor):
         session_manager: Any,
         notebook_path: str,
         kernel_name: str | None = None,
+        kernel_id: str | None = None,
         notebook_dir: Path | None = None,
         log: logging.Logger | None = None,
         max_output_chars: int = MAX_OUTPUT_CHARS,
@@ -71,7 +72,9 @@ class KernelExecutor(Executor):
         """`notebook_dir` is the notebook's folder on this machine (the kernel's working
         directory); by default the kernel manager's folder for the notebook. Without
         one on this machine (a remote gateway), changed files are not reported.
-        `max_output_chars` bounds the stream text kept per output (see `outputs`)."""
+        `max_output_chars` bounds the stream text kept per output (see `outputs`).
+        `kernel_id` pins the executor to a kernel its caller started (and shuts down),
+        instead of the notebook's session kernel: "Verify notebook" runs beside the live one."""
         self.kernel_manager = kernel_manager
         self.session_manager = session_manager
         self.notebook_path = notebook_path
@@ -80,6 +83,7 @@ class KernelExecutor(Executor):
         self.log = log or logging.getLogger(__name__)
         self.max_output_chars = max_output_chars
         self.kernel_id: str | None = None
+        self._pinned_kernel = kernel_id
         self._client: Any = None
         self._lock = asyncio.Lock()
         self._restarts = 0  # automatic restarts (the kernel died) seen by our callback
@@ -97,7 +101,7 @@ class KernelExecutor(Executor):
         return folder if folder.is_dir() else None
 
     async def ensure_ready(self) -> None:
-        kernel_id = await self._session_kernel_id()
+        kernel_id = self._pinned_kernel or await self._session_kernel_id()
         if kernel_id != self.kernel_id or self._client is None:
             await self._drop_client()
             self.kernel_id = kernel_id

@@ -24,6 +24,8 @@ from .tools import describe_output
 CACHE = {"type": "ephemeral"}
 #: Bounds on one earlier cell's outputs in the history.
 MAX_HISTORY_OUTPUT_CHARS = 2_000
+#: ... and of the outputs of the cell a turn is about (its whole traceback matters).
+MAX_FOCUS_OUTPUT_CHARS = 12_000
 
 
 @dataclass
@@ -33,14 +35,16 @@ class _Turn:
     answer: str | None = None
 
 
-def _render_cell(cell: NotebookCell) -> str:
+def _render_cell(cell: NotebookCell, full: bool = False) -> str:
+    """A cell as Claude reads it; `full`: the cell a turn is about (MAX_FOCUS_OUTPUT_CHARS)."""
     if cell.cell_type != "code":
         return f"[markdown cell]\n{cell.text}"
     label = f"Cell [{cell.execution_count}]" if cell.execution_count else "Cell [ ]"
     text = f"{label}:\n```python\n{cell.text}\n```"
     outputs = "\n".join(describe_output(o) for o in cell.outputs)
-    if len(outputs) > MAX_HISTORY_OUTPUT_CHARS:
-        outputs = outputs[:MAX_HISTORY_OUTPUT_CHARS] + f"\n… [{len(outputs) - MAX_HISTORY_OUTPUT_CHARS} characters truncated]"
+    limit = MAX_FOCUS_OUTPUT_CHARS if full else MAX_HISTORY_OUTPUT_CHARS
+    if len(outputs) > limit:
+        outputs = outputs[:limit] + f"\n… [{len(outputs) - limit} characters truncated]"
     if outputs:
         text += f"\nOutput:\n{outputs}"
     return text
@@ -116,14 +120,42 @@ def history_messages(
     return messages, pending
 
 
+#: What Claude is asked to do with the cell a turn is about (models.CellFocus.action).
+FOCUS_TASKS = {
+    "fix": (
+        "The person asks you to fix this cell. Find the cause in its code, outputs and "
+        "traceback, then call run_code once with the complete corrected cell, keeping what the "
+        "cell was meant to do: it replaces this cell in the notebook. Then say in a sentence "
+        "or two what was wrong and what you changed."
+    ),
+    "explain": (
+        "The person asks you to explain this cell: what its code does, step by step where it "
+        "helps, and what its outputs show (or why it failed). Run code only to check "
+        "something you cannot tell from the cell itself."
+    ),
+    "ask": "The person's question below is about this cell.",
+}
+
+
+def focus_block(cell: NotebookCell, index: int, action: str) -> dict[str, Any]:
+    """The cell a turn is about (any cell, the person's own too), whole, and the task."""
+    where = f"cell {index + 1} of the notebook"
+    return {
+        "type": "text",
+        "text": f"The cell this is about ({where}):\n\n{_render_cell(cell, full=True)}\n\n{FOCUS_TASKS[action]}",
+    }
+
+
 def question_message(
     question: str,
     *,
     person_cells: list[NotebookCell] = (),  # type: ignore[assignment]
     files: str = "",
     variables: str = "",
+    focus: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The new question, with what changed since the last turn before it."""
+    """The new question, with what changed since the last turn before it (and the cell it
+    is about: a `focus_block`)."""
     blocks: list[dict[str, Any]] = []
     if person_cells:
         blocks.append(_person_block(list(person_cells)))
@@ -131,6 +163,8 @@ def question_message(
         blocks.append({"type": "text", "text": files})
     if variables:
         blocks.append({"type": "text", "text": f"Live variables in the kernel now:\n{variables}"})
+    if focus is not None:
+        blocks.append(focus)
     blocks.append({"type": "text", "text": f"Question: {question}"})
     return {"role": "user", "content": blocks}
 

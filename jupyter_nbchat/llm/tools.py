@@ -21,7 +21,17 @@ TOOLS: list[dict[str, Any]] = [
         "input_schema": {
             "type": "object",
             "properties": {
-                "code": {"type": "string", "description": "The Python source of the cell."}
+                "code": {"type": "string", "description": "The Python source of the cell."},
+                "replaces_cell": {
+                    "type": "integer",
+                    "description": (
+                        "Only when this cell corrects an earlier cell that ran without an "
+                        "error but is wrong (for example a chart you found empty or of the "
+                        "wrong kind): the number n of that cell's label Cell [n]. The new "
+                        "cell takes its place in the notebook instead of being added. Omit "
+                        "it otherwise; a cell that fixes an error replaces it by itself."
+                    ),
+                },
             },
             "required": ["code"],
         },
