@@ -15,12 +15,18 @@ import {
   IDefaultFileBrowser,
   IFileBrowserFactory
 } from '@jupyterlab/filebrowser';
+import type * as nbformat from '@jupyterlab/nbformat';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { Contents } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
 import { addIcon, downloadIcon, folderIcon } from '@jupyterlab/ui-components';
+import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { errorMessage, NbChatApi } from './api/client';
 import {
@@ -34,6 +40,7 @@ import { NotebookChats } from './chat/registry';
 import { asReviewMode, IChatDefaults, ITurnSettings } from './chat/settings';
 import type { PanelAction } from './components/conversation';
 import { askAboutEditedCells } from './components/dialogs';
+import { errorFixRendererFactory } from './components/errorfix';
 import { attachIcon, chatIcon } from './components/icons';
 import { ChatPanel } from './components/panel';
 import { INbChats } from './tokens';
@@ -64,6 +71,14 @@ namespace CommandIDs {
   export const newAnalysis = 'nbchat:new-analysis';
   /** Save the active notebook and download it. */
   export const downloadNotebook = 'nbchat:download-notebook';
+  /** A turn that fixes a cell (args: path, cellId; default the active cell). */
+  export const fixCell = 'nbchat:fix-cell';
+  /** A turn that explains a cell. */
+  export const explainCell = 'nbchat:explain-cell';
+  /** The next question typed in the panel is about a cell. */
+  export const askAboutCell = 'nbchat:ask-about-cell';
+  /** Run the active notebook in a fresh runtime and compare its outputs. */
+  export const verifyNotebook = 'nbchat:verify-notebook';
 }
 
 /** The commands the panel's buttons run. */
@@ -84,6 +99,79 @@ const FILE_ITEM_SELECTOR = '.jp-DirListing-item[data-isdir="false"]';
 
 /** The kernel a new analysis starts with. */
 const ANALYSIS_KERNEL = 'python3';
+
+/** Notebook cells a right click offers the cell commands on. */
+const CODE_CELL_SELECTOR = '.jp-Notebook .jp-CodeCell';
+
+/** A cell widget of a notebook. */
+type Cell = NotebookPanel['content']['widgets'][number];
+
+/** A notebook cell, found by the commands' arguments. */
+interface ICellTarget {
+  notebook: NotebookPanel;
+  cell: Cell;
+  index: number;
+}
+
+/**
+ * The cell a cell command acts on: `args.path` + `args.cellId` when given
+ * (the "Fix with chat" button), else the active notebook's active cell.
+ */
+function cellTarget(
+  tracker: INotebookTracker,
+  args: ReadonlyPartialJSONObject
+): ICellTarget | null {
+  const path = typeof args['path'] === 'string' ? args['path'] : null;
+  const cellId = typeof args['cellId'] === 'string' ? args['cellId'] : null;
+  const notebook = path
+    ? tracker.find(panel => panel.context.path === path)
+    : tracker.currentWidget;
+  if (!notebook) {
+    return null;
+  }
+  const cells = notebook.content.widgets;
+  const index = cellId
+    ? cells.findIndex(cell => cell.model.id === cellId)
+    : notebook.content.activeCellIndex;
+  return index >= 0 && index < cells.length
+    ? { notebook, cell: cells[index], index }
+    : null;
+}
+
+/** The notebook cell whose output holds `node` (a "Fix with chat" button). */
+function cellHolding(
+  tracker: INotebookTracker,
+  node: HTMLElement
+): { path: string; cellId: string } | null {
+  const notebook = tracker.find(panel => panel.node.contains(node));
+  const cell = notebook?.content.widgets.find(c => c.node.contains(node));
+  return notebook && cell
+    ? { path: notebook.context.path, cellId: cell.model.id }
+    : null;
+}
+
+/** The error a code cell shows, if any. */
+function cellError(cell: Cell): nbformat.IError | null {
+  const json = cell.model.toJSON();
+  if (json.cell_type !== 'code') {
+    return null;
+  }
+  const outputs = (json as nbformat.ICodeCell).outputs;
+  return (
+    (outputs.find(o => o.output_type === 'error') as nbformat.IError) ?? null
+  );
+}
+
+/** "Cell [3]" as the notebook shows it, or "cell 3" (its place) before it ran. */
+function cellLabel(target: ICellTarget, trans: TranslationBundle): string {
+  const { cell, index } = target;
+  const json = cell.model.toJSON();
+  const count =
+    json.cell_type === 'code'
+      ? (json as nbformat.ICodeCell).execution_count
+      : null;
+  return count ? trans.__('Cell [%1]', count) : trans.__('cell %1', index + 1);
+}
 
 /** Resolves at the next animation frame. */
 function nextFrame(): Promise<void> {
@@ -168,6 +256,17 @@ const chatsPlugin: JupyterFrontEndPlugin<INbChats> = {
       .catch(reason => {
         console.warn('jupyter-nbchat: could not load settings', reason);
       });
+
+    // Every error output of every notebook gets "Fix with chat" (before notebooks open:
+    // each notebook copies the registry's renderers when it is created).
+    rendermime?.addFactory(
+      errorFixRendererFactory(node => {
+        const holder = cellHolding(tracker, node);
+        if (holder) {
+          void commands.execute(CommandIDs.fixCell, { ...holder });
+        }
+      }, trans)
+    );
 
     const panel = new ChatPanel({
       chats: registry,
@@ -264,11 +363,123 @@ const commandsPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
+    /** Start a turn about a cell in its notebook's chat, shown in the sidebar. */
+    const askAbout = async (
+      target: ICellTarget,
+      question: string,
+      action: 'fix' | 'explain'
+    ) => {
+      const chat = chats.chatFor(target.notebook);
+      app.shell.activateById(target.notebook.id);
+      app.shell.activateById(panel.id);
+      if (chat.busy) {
+        Notification.warning(
+          trans.__(
+            'The chat is still answering a question: wait for it or stop it first.'
+          ),
+          { autoClose: 5000 }
+        );
+        return;
+      }
+      await chat.ask(question, { cell_id: target.cell.model.id, action });
+    };
+
+    app.commands.addCommand(CommandIDs.fixCell, {
+      label: trans.__('Fix with Chat'),
+      caption: trans.__(
+        'Ask the chat to fix this cell’s error: the fixed cell replaces it, and Undo turn puts it back'
+      ),
+      isVisible: args => {
+        const target = cellTarget(tracker, args);
+        return target !== null && cellError(target.cell) !== null;
+      },
+      execute: async args => {
+        const target = cellTarget(tracker, args);
+        const error = target ? cellError(target.cell) : null;
+        if (target && error) {
+          const what = `${error.ename}: ${error.evalue}`;
+          const clipped = what.length > 120 ? `${what.slice(0, 119)}…` : what;
+          await askAbout(
+            target,
+            trans.__('Fix %1 (%2)', cellLabel(target, trans), clipped),
+            'fix'
+          );
+        }
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.explainCell, {
+      label: trans.__('Explain with Chat'),
+      caption: trans.__(
+        'Ask the chat what this cell does and what its outputs show'
+      ),
+      isEnabled: args => cellTarget(tracker, args) !== null,
+      execute: async args => {
+        const target = cellTarget(tracker, args);
+        if (target) {
+          await askAbout(
+            target,
+            trans.__('Explain %1', cellLabel(target, trans)),
+            'explain'
+          );
+        }
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.askAboutCell, {
+      label: trans.__('Ask Chat About This Cell…'),
+      caption: trans.__(
+        'Type a question in the chat about this cell: its code and outputs go with it'
+      ),
+      isEnabled: args => cellTarget(tracker, args) !== null,
+      execute: args => {
+        const target = cellTarget(tracker, args);
+        if (target) {
+          chats.chatFor(target.notebook).about = {
+            cellId: target.cell.model.id,
+            label: cellLabel(target, trans)
+          };
+          app.shell.activateById(panel.id);
+          panel.focusInput();
+        }
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.verifyNotebook, {
+      label: trans.__('Verify Notebook in a Fresh Run'),
+      caption: trans.__(
+        'Run every code cell top to bottom in a fresh kernel (or sandbox) beside the live one, and report which outputs and quoted numbers differ'
+      ),
+      isEnabled: () => tracker.currentWidget !== null,
+      execute: async () => {
+        const notebook = tracker.currentWidget;
+        if (notebook) {
+          app.shell.activateById(panel.id);
+          await chats.chatFor(notebook).verify();
+        }
+      }
+    });
+
+    for (const [rank, command] of [
+      CommandIDs.fixCell,
+      CommandIDs.explainCell,
+      CommandIDs.askAboutCell
+    ].entries()) {
+      app.contextMenu.addItem({
+        command,
+        selector: CODE_CELL_SELECTOR,
+        rank: 20 + rank
+      });
+    }
+
     if (palette) {
       for (const command of [
         CommandIDs.open,
         CommandIDs.focusInput,
-        CommandIDs.undoLastTurn
+        CommandIDs.undoLastTurn,
+        CommandIDs.explainCell,
+        CommandIDs.askAboutCell,
+        CommandIDs.verifyNotebook
       ]) {
         palette.addItem({ command, category });
       }

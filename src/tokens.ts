@@ -18,8 +18,26 @@ export interface INbChat {
     /** Attach files under the server root; false when the server refused. */
     attach(paths: readonly string[]): Promise<boolean>;
   };
+  /** Whether a question is being sent or answered now. */
+  readonly busy: boolean;
+  /**
+   * Ask `question`; `focus`: the notebook cell it is about (a `fix` replaces
+   * that cell). False when the chat is busy or the server refused (the panel
+   * shows why).
+   */
+  ask(
+    question: string,
+    focus?: { cell_id: string; action: 'fix' | 'explain' | 'ask' }
+  ): Promise<boolean>;
+  /** The cell the next question typed in the panel is about; null: none. */
+  about: { cellId: string; label: string } | null;
   /** The latest turn that can be undone now, if any. */
   latestTurn(): string | null;
+  /**
+   * Run the notebook top to bottom in a fresh runtime and compare its
+   * outputs with the saved ones; the panel shows the report.
+   */
+  verify(): Promise<void>;
   /** Undo a turn (asking about cells the person edited); true when done. */
   undo(turnId: string): Promise<boolean>;
 }

@@ -26,6 +26,8 @@ import type {
   IUndoRequest,
   IUploadResult,
   IVariables,
+  IVerifyRequest,
+  IVerifyStatus,
   IWarmRequest
 } from './types';
 
@@ -196,6 +198,25 @@ export class NbChatApi {
   /** `POST nbchat/executor/rerun`: restart, then run `codes` in order. */
   rerun(body: IRerunRequest): Promise<IRerunResult> {
     return this._post('executor/rerun', body);
+  }
+
+  /** `POST nbchat/verify`: run the notebook in a fresh runtime and compare its outputs. */
+  startVerify(body: IVerifyRequest): Promise<{ verify_id: string }> {
+    return this._post('verify', body);
+  }
+
+  /** `GET nbchat/verify/{verify_id}`: progress, then the report. */
+  verification(verifyId: string): Promise<IVerifyStatus> {
+    return this._get(`verify/${encodeURIComponent(verifyId)}`);
+  }
+
+  /** `DELETE nbchat/verify/{verify_id}`: stop it (its fresh runtime is shut down). */
+  async cancelVerify(verifyId: string): Promise<void> {
+    await requestAPI(
+      `verify/${encodeURIComponent(verifyId)}`,
+      { method: 'DELETE' },
+      this.serverSettings
+    );
   }
 
   /** `GET nbchat/variables?notebook_path=P`. */

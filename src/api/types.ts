@@ -64,6 +64,17 @@ export interface ITurnRequest {
   images_to_claude?: boolean;
   /** The notebook's `metadata.nbchat` as the browser has it; the turn folds its events onto it. */
   record?: ChatRecordJSON;
+  /** The cell the question is about; a `fix` replaces it. */
+  focus?: ICellFocus;
+}
+
+/** What a turn about one cell does: fix it, explain it, or answer a question about it. */
+export type FocusAction = 'fix' | 'explain' | 'ask';
+
+/** The notebook cell a turn is about (any cell, the person's own too). */
+export interface ICellFocus {
+  cell_id: string;
+  action: FocusAction;
 }
 
 /** The JSON of `metadata.nbchat` as the server sends it (read with notebook/record.ts). */
@@ -128,6 +139,8 @@ export interface ITurnRecord {
   numbers?: { checked: number; unverified: number } | null;
   /** What produced the answer (the `provenance` event); null or absent: not recorded. */
   provenance?: ITurnProvenance | null;
+  /** The cell the turn was asked about; null or absent: none. */
+  focus?: ICellFocus | null;
 }
 
 /** The model, system prompt hash, files, executor and packages of one turn. */
@@ -459,6 +472,13 @@ export interface IProvenanceEvent extends IEventBase, ITurnProvenance {
   type: 'provenance';
 }
 
+/** The turn is about this notebook cell, as it was when asked (`index`: its place). */
+export interface IFocusEvent extends IEventBase, ICellFocus {
+  type: 'focus';
+  cell: INotebookCell;
+  index: number;
+}
+
 /** The chat's settings changed during the turn (`POST nbchat/record`). */
 export interface IRecordEvent extends IEventBase {
   type: 'record';
@@ -587,4 +607,62 @@ export type TurnEvent =
   | INoticeEvent
   | IRecordEvent
   | IProvenanceEvent
+  | IFocusEvent
   | ITurnFinishedEvent;
+
+/** Body of `POST nbchat/verify`: run the notebook in a fresh runtime, compare outputs. */
+export interface IVerifyRequest {
+  notebook_path: string;
+  /** Where the fresh run happens; absent: the chat's executor, else the server's. */
+  executor?: Executor;
+  /** The notebook's cells as the browser has them; absent: the saved file. */
+  cells?: INotebookCell[];
+  /** The notebook's `metadata.nbchat` as the browser has it; absent: the saved file's. */
+  record?: ChatRecordJSON;
+}
+
+/** A code cell whose fresh outputs differ from the saved ones. */
+export interface IVerifyCell {
+  cell_id: string | null;
+  /** Its place among all the notebook's cells (0-based). */
+  index: number;
+  /** The saved `In [n]`. */
+  execution_count: number | null;
+  /** Short sentences, e.g. "stdout differs: saved '5', now '4'". */
+  differences: string[];
+}
+
+/** A turn's answer checked against the fresh outputs. */
+export interface IVerifyAnswer {
+  turn_id: string;
+  question: string;
+  checked: number;
+  /** The numbers, as the answer writes them, that the fresh run no longer shows. */
+  missing: string[];
+}
+
+/** What a verification found. */
+export interface IVerifyReport {
+  executor: Executor;
+  total: number;
+  same: number;
+  different: number;
+  cells: IVerifyCell[];
+  answers: IVerifyAnswer[];
+  elapsed_seconds: number;
+}
+
+export type VerifyStatusName = 'running' | 'done' | 'error' | 'cancelled';
+
+/** `GET nbchat/verify/{id}`. */
+export interface IVerifyStatus {
+  verify_id: string;
+  notebook_path: string;
+  status: VerifyStatusName;
+  /** Code cells run so far, of `total`. */
+  ran: number;
+  total: number;
+  report: IVerifyReport | null;
+  /** Why it stopped (status `error`). */
+  message: string | null;
+}

@@ -13,6 +13,7 @@ import { TurnEvents } from '../api/events';
 import type {
   Executor,
   FinishedStatus,
+  ICellFocus,
   IChatRecord,
   INotebookCell,
   IRecordChanged,
@@ -46,6 +47,7 @@ import {
 import { stateFromCells } from './history';
 import type { IChatMessages } from './messages';
 import { ChatRuntime } from './runtime';
+import { ChatVerification } from './verification';
 import { IChatDefaults, ITurnSettings, reviewFor } from './settings';
 
 /** What the person chose about edited cells of a turn being undone. */
@@ -107,6 +109,15 @@ export class NotebookChat implements IDisposable {
       warmFields: () => this.requestFields(),
       warmFailed: messages.warmFailed
     });
+    this.verification = new ChatVerification({
+      api: this._api,
+      request: () => ({
+        notebook_path: this._doc.path,
+        executor: this.effectiveExecutor,
+        cells: this._doc.cells() ?? undefined,
+        record: this._doc.record()
+      })
+    });
     this._doc.recordChanged.connect(this._onRecordChanged, this);
   }
 
@@ -115,6 +126,9 @@ export class NotebookChat implements IDisposable {
 
   /** Where code runs: variables, restart, files created. */
   readonly runtime: ChatRuntime;
+
+  /** "Verify notebook": a fresh run of the notebook compared with its outputs. */
+  readonly verification: ChatVerification;
 
   /** The unsent text of the question box (kept across notebook switches). */
   draft = '';
@@ -239,6 +253,29 @@ export class NotebookChat implements IDisposable {
   }
 
   /**
+   * The cell the next question in the question box is about ("Ask about this
+   * cell"); null: none. `label` names it for the person ("Cell [3]").
+   */
+  get about(): { cellId: string; label: string } | null {
+    return this._about;
+  }
+
+  set about(value: { cellId: string; label: string } | null) {
+    this._about = value;
+    this._emit();
+  }
+
+  /** "Verify notebook" (INbChat): the report lands in `verification`. */
+  verify(): Promise<void> {
+    return this.verification.start();
+  }
+
+  /** `send` with only the cell the question is about (INbChat). */
+  ask(question: string, focus?: ICellFocus): Promise<boolean> {
+    return this.send(question, focus ? { focus } : {});
+  }
+
+  /**
    * Ask a question: start a turn and follow its events.
    *
    * @returns true when the server accepted the turn; false when it refused
@@ -262,7 +299,12 @@ export class NotebookChat implements IDisposable {
       record: this._doc.record()
     };
     const retry: IRetry = { question: text, fields: {} };
-    for (const key of ['attachments', 'context_level', 'executor'] as const) {
+    for (const key of [
+      'attachments',
+      'context_level',
+      'executor',
+      'focus'
+    ] as const) {
       if (body[key] !== undefined) {
         (retry.fields as Record<string, unknown>)[key] = body[key];
       }
@@ -572,6 +614,7 @@ export class NotebookChat implements IDisposable {
     this._doc.recordChanged.disconnect(this._onRecordChanged, this);
     this.attachments.dispose();
     this.runtime.dispose();
+    this.verification.dispose();
     Signal.clearData(this);
   }
 
@@ -875,6 +918,7 @@ export class NotebookChat implements IDisposable {
   private readonly _messages: IChatMessages;
   private readonly _stateChanged = new Signal<this, IChatState>(this);
   private readonly _turnEnded = new Signal<this, ITurnEnded>(this);
+  private _about: { cellId: string; label: string } | null = null;
   /** Proposed cell id -> the cell it took the place of (restored on Skip). */
   private readonly _displaced = new Map<string, INotebookCell>();
   /** Cells of the followed turn that started here, and those still running. */

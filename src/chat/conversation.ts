@@ -23,7 +23,10 @@ import { cellTag } from '../notebook/record';
 /** What a Retry re-sends: the question and the chat fields it went with. */
 export interface IRetry {
   question: string;
-  fields: Pick<ITurnRequest, 'attachments' | 'context_level' | 'executor'>;
+  fields: Pick<
+    ITurnRequest,
+    'attachments' | 'context_level' | 'executor' | 'focus'
+  >;
 }
 
 /** What the running turn is doing now; drives the status line. */

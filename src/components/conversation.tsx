@@ -5,7 +5,7 @@
 
 import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { TranslationBundle } from '@jupyterlab/translation';
-import { folderIcon } from '@jupyterlab/ui-components';
+import { closeIcon, folderIcon } from '@jupyterlab/ui-components';
 import React, { useEffect, useRef, useState } from 'react';
 
 import type { NotebookChat } from '../chat/chat';
@@ -19,6 +19,7 @@ import { useElapsedSeconds, useSignalRefresh } from './hooks';
 import { attachIcon } from './icons';
 import { CodeHighlighter, MessageList } from './messages';
 import { ChatFooter, FilesCreated, usageText, Variables } from './sections';
+import { VerifySection } from './verify';
 
 /** The panel's buttons that run a command of the plugins. */
 export type PanelAction = 'newAnalysis' | 'download' | 'pickFiles';
@@ -83,9 +84,14 @@ export function Conversation(props: {
     if (!canSend) {
       return;
     }
-    const accepted = await chat.send(draft);
+    const about = chat.about;
+    const accepted = await chat.send(
+      draft,
+      about ? { focus: { cell_id: about.cellId, action: 'ask' } } : {}
+    );
     if (accepted) {
       setDraft('');
+      chat.about = null;
     }
   };
 
@@ -133,6 +139,11 @@ export function Conversation(props: {
           canRetry={serverReady && !chat.busy}
         />
       )}
+      <VerifySection
+        verification={chat.verification}
+        reveal={cellId => void chat.reveal(cellId)}
+        trans={trans}
+      />
       <div className="jp-NbChat-status" role="status" aria-live="polite">
         {status}
       </div>
@@ -159,6 +170,19 @@ export function Conversation(props: {
         }}
       >
         <AttachArea attachments={chat.attachments} trans={trans} />
+        {chat.about && (
+          <div className="jp-NbChat-about">
+            <span className="jp-NbChat-aboutLabel">
+              {trans.__('About %1', chat.about.label)}
+            </span>
+            <IconButton
+              icon={closeIcon}
+              label={trans.__('Not about %1', chat.about.label)}
+              title={trans.__('Ask about the whole notebook instead')}
+              onClick={() => (chat.about = null)}
+            />
+          </div>
+        )}
         <textarea
           className="jp-NbChat-inputBox"
           aria-label={trans.__('Ask about your data')}

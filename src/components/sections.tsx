@@ -18,7 +18,10 @@ import { IconButton } from './buttons';
 import { useSignalRefresh } from './hooks';
 
 /** "Local kernel" / "E2B sandbox". */
-function executorLabel(executor: Executor, trans: TranslationBundle): string {
+export function executorLabel(
+  executor: Executor,
+  trans: TranslationBundle
+): string {
   return executor === 'e2b'
     ? trans.__('E2B sandbox')
     : trans.__('Local kernel');
@@ -195,6 +198,7 @@ export function ChatFooter(props: {
   const runtime = chat.runtime;
   useSignalRefresh(runtime.changed);
   useSignalRefresh(chat.stateChanged);
+  useSignalRefresh(chat.verification.changed);
   const selectId = useId();
   const usage = chat.record.usage;
   const executor: Executor = chat.effectiveExecutor;
@@ -263,6 +267,18 @@ export function ChatFooter(props: {
           {runtime.state.restarting
             ? trans.__('Restarting…')
             : trans.__('Restart')}
+        </button>
+        <button
+          type="button"
+          className="jp-NbChat-linkButton"
+          disabled={chat.busy || chat.verification.running}
+          title={trans.__(
+            'Run every code cell top to bottom in a fresh %1, beside this one, and compare the outputs with the saved ones',
+            label
+          )}
+          onClick={() => void chat.verification.start()}
+        >
+          {trans.__('Verify')}
         </button>
       </div>
       {runtime.state.executorWarning !== '' && (

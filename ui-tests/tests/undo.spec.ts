@@ -56,64 +56,67 @@ async function undoLastTurn(chat: any) {
   );
 }
 
-testWithRestart('Undo turn restores the notebook exactly as it was before the turn', async ({
-  page,
-  request,
-  tmpPath
-}) => {
-  const name = 'undo.ipynb';
-  const path = `${tmpPath}/${name}`;
-  const chat = await notebookWithOwnCell(page, name);
-  const before = await savedCells(request, path);
-  expect(before).toHaveLength(1);
+testWithRestart(
+  'Undo turn restores the notebook exactly as it was before the turn',
+  async ({ page, request, tmpPath }) => {
+    const name = 'undo.ipynb';
+    const path = `${tmpPath}/${name}`;
+    const chat = await notebookWithOwnCell(page, name);
+    const before = await savedCells(request, path);
+    expect(before).toHaveLength(1);
 
-  await script(request, [
-    runCode('made_by_turn = 42\nprint(made_by_turn)'),
-    say('It is **42**.')
-  ]);
-  await ask(chat, 'Make a variable');
-  await turnDone(chat);
-  await expect
-    .poll(async () => (await savedCells(request, path)).length)
-    .toBe(4);
-  await expect(chat.locator('.jp-NbChat-turnChanges').last()).toContainText(
-    'added'
-  );
+    await script(request, [
+      runCode('made_by_turn = 42\nprint(made_by_turn)'),
+      say('It is **42**.')
+    ]);
+    await ask(chat, 'Make a variable');
+    await turnDone(chat);
+    await expect
+      .poll(async () => (await savedCells(request, path)).length)
+      .toBe(4);
+    await expect(chat.locator('.jp-NbChat-turnChanges').last()).toContainText(
+      'added'
+    );
 
-  await undoLastTurn(chat);
-  await expect.poll(() => savedCells(request, path)).toEqual(before);
-  const meta = (await savedNotebook(request, path)).metadata.nbchat ?? {};
-  expect(meta.turns ?? []).toEqual([]);
-  await expect(chat.locator('.jp-NbChat-question')).toHaveCount(0);
+    await undoLastTurn(chat);
+    await expect.poll(() => savedCells(request, path)).toEqual(before);
+    const meta = (await savedNotebook(request, path)).metadata.nbchat ?? {};
+    expect(meta.turns ?? []).toEqual([]);
+    await expect(chat.locator('.jp-NbChat-question')).toHaveCount(0);
 
-  // JupyterLab's own undo still works on the notebook: one step brings the
-  // turn's cells back, redo takes them out again.
-  const notebook = visibleNotebook(page);
-  await notebook.locator('.jp-Cell').first().locator('.jp-InputPrompt').click();
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('z');
-  await expect(notebook.locator('.jp-Cell')).toHaveCount(4);
-  await page.keyboard.press('Shift+z');
-  await expect(notebook.locator('.jp-Cell')).toHaveCount(1);
+    // JupyterLab's own undo still works on the notebook: one step brings the
+    // turn's cells back, redo takes them out again.
+    const notebook = visibleNotebook(page);
+    await notebook
+      .locator('.jp-Cell')
+      .first()
+      .locator('.jp-InputPrompt')
+      .click();
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('z');
+    await expect(notebook.locator('.jp-Cell')).toHaveCount(4);
+    await page.keyboard.press('Shift+z');
+    await expect(notebook.locator('.jp-Cell')).toHaveCount(1);
 
-  // The kernel still has the removed cell's variable until it is brought
-  // back in line: restart and run the remaining cells.
-  await chat
-    .getByRole('button', { name: 'Restart and run remaining cells' })
-    .click();
-  await expect(chat.locator('.jp-NbChat-info').last()).toContainText(
-    'The kernel was restarted and the remaining cells ran again.',
-    { timeout: 30_000 }
-  );
-  await expect(notebook.locator('.jp-OutputArea-output').first()).toHaveText(
-    'base 10'
-  );
-  await typeOwnCell(page, 'print("made_by_turn" in globals())');
-  await page.notebook.runCell(1, true);
-  await expect(
-    notebook.locator('.jp-Cell').nth(1).locator('.jp-OutputArea-output')
-  ).toHaveText('False', { timeout: 30_000 });
-});
+    // The kernel still has the removed cell's variable until it is brought
+    // back in line: restart and run the remaining cells.
+    await chat
+      .getByRole('button', { name: 'Restart and run remaining cells' })
+      .click();
+    await expect(chat.locator('.jp-NbChat-info').last()).toContainText(
+      'The kernel was restarted and the remaining cells ran again.',
+      { timeout: 30_000 }
+    );
+    await expect(notebook.locator('.jp-OutputArea-output').first()).toHaveText(
+      'base 10'
+    );
+    await typeOwnCell(page, 'print("made_by_turn" in globals())');
+    await page.notebook.runCell(1, true);
+    await expect(
+      notebook.locator('.jp-Cell').nth(1).locator('.jp-OutputArea-output')
+    ).toHaveText('False', { timeout: 30_000 });
+  }
+);
 
 test('Undo keeps a cell the person typed during the turn', async ({
   page,
