@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import uuid
+from pathlib import Path
 
 from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import IOLoop
 from traitlets import Bool, Enum, Float, Int, Unicode, default
 
 from . import __version__
@@ -45,6 +48,12 @@ class NbChat(ExtensionApp):
 
     e2b_cleanup_interval = Float(
         300.0, help="Seconds between sweeps that close idle E2B sandboxes."
+    ).tag(config=True)
+
+    instance_id = Unicode(
+        help="Names this server on the sandboxes it creates (their E2B metadata), so that on "
+        "start it kills only its own orphans: sandboxes no notebook records any longer. "
+        "Default: a random id kept in the Jupyter data directory."
     ).tag(config=True)
 
     scrub_kernel_env = Bool(
@@ -155,6 +164,25 @@ class NbChat(ExtensionApp):
     def _default_e2b_api_key(self) -> str:
         return os.environ.get("E2B_API_KEY", "")
 
+    @default("instance_id")
+    def _default_instance_id(self) -> str:
+        """Kept across restarts (a restarted server must recognise its sandboxes)."""
+        path = Path(self.data_dir) / "jupyter_nbchat" / "instance_id"
+        try:
+            return path.read_text().strip() or self._new_instance_id(path)
+        except OSError:
+            return self._new_instance_id(path)
+
+    @staticmethod
+    def _new_instance_id(path: Path) -> str:
+        value = uuid.uuid4().hex
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(value)
+        except OSError:  # a read-only home: the sweep then finds nothing of this server's
+            pass
+        return value
+
     @default("executor")
     def _default_executor(self) -> str:
         return "e2b" if self.e2b_api_key else "kernel"
@@ -179,6 +207,8 @@ class NbChat(ExtensionApp):
                 os.environ.pop(name, None)
         self.turns = TurnRegistry(app=self, serverapp=self.serverapp, log=self.log)
         self.turns.start_sweeper(self.e2b_cleanup_interval)
+        if self.e2b_api_key:
+            IOLoop.current().add_callback(self.turns.kill_orphans)
         self.verifications = Verifications(app=self, serverapp=self.serverapp, turns=self.turns, log=self.log)
         self.settings["nbchat"] = self
         self.log.info(

@@ -310,7 +310,7 @@ class TurnRunner:
         #: Resolves when the executor is up and the attached files are available to it.
         self._ready_source = ready
         self._ready_task: asyncio.Future | None = None
-        self._announced = False
+        self._announced: dict[str, Any] | None = None  # the executor state last sent
         self.files = files  # datafiles.InspectResult or None
         self.before_finish = before_finish
         self.usage = Usage()
@@ -400,6 +400,7 @@ class TurnRunner:
         if any(c.cell_type == "code" for c in self.cells):
             await self._until_ready()
             variables = describe_variables(await list_variables(self.executor))
+            self._announce()
         focus = self._focus()
         about = context.focus_block(focus[1], focus[2], focus[0]) if focus else None
         if focus is not None:  # told once, whole, in the focus block
@@ -481,9 +482,15 @@ class TurnRunner:
         task = self._ready()
         if task is not None:
             await asyncio.shield(task)
-        if not self._announced:
-            self._announced = True
-            self.turn.emit(ExecutorState(executor=self.executor.name, state=self.executor.state()))  # type: ignore[arg-type]
+        self._announce()
+
+    def _announce(self) -> None:
+        """Say where cells run whenever that changes (first, and when a sandbox that had
+        stopped was replaced): the notebook records the runtime actually in use."""
+        state = self.executor.state()
+        if state != self._announced:
+            self._announced = state
+            self.turn.emit(ExecutorState(executor=self.executor.name, state=state))  # type: ignore[arg-type]
 
     async def _environment(self) -> dict[str, Any]:
         """Facts about the runtime ({python, packages}), asked once per executor (the system
@@ -616,6 +623,7 @@ class TurnRunner:
         started = notebook.code_cell(self.turn.id, code, [], None, call.id)
         self.turn.emit(CellStarted(cell=started, replaces=replaces))
         result = await self._run_live(started, replaces)
+        self._announce()
         cell = {**started, "outputs": result.outputs, "execution_count": result.execution_count}
         self.turn.emit(CellEvent(role="code", cell=cell, replaces=replaces))
         for text in result.notices:

@@ -38,6 +38,8 @@ from .turn import Turn, TurnRunner, TurnSettings
 
 #: Finished turns kept for late readers before the oldest are dropped.
 KEEP_FINISHED_TURNS = 200
+#: Seconds shutdown waits for the runtimes to close (all at once).
+CLOSE_TIMEOUT = 10.0
 
 
 class TurnRegistry:
@@ -88,9 +90,17 @@ class TurnRegistry:
         return self._claude
 
     def executor_for(
-        self, notebook_path: str, name: str | None = None, state: dict[str, str | None] | None = None
+        self,
+        notebook_path: str,
+        name: str | None = None,
+        state: dict[str, str | None] | None = None,
+        cells: list[NotebookCell] = (),  # type: ignore[assignment]
     ) -> Executor:
-        """The chat's executor: kept across turns, replaced when the chat switches executors."""
+        """The chat's executor: kept across turns, replaced when the chat switches executors.
+
+        The one way to a runtime, whoever asks (a turn, warm): a new one is told the chat's
+        earlier cells (`cells`, the notebook's), so that a sandbox that must be replaced
+        re-runs them in order, after the files are uploaded, and numbers on from them."""
         name = name or self.app.executor
         executor = self.executors.get(notebook_path)
         if executor is not None and executor.name == name:
@@ -98,6 +108,10 @@ class TurnRegistry:
         if executor is not None:
             asyncio.ensure_future(executor.close())
         executor = self._new_executor(notebook_path, name, state or {})
+        if hasattr(executor, "seed_history"):
+            ran = [c for c in cells if c.cell_type == "code" and c.nbchat.get("role") == "code"]
+            counts = [c.execution_count for c in ran if isinstance(c.execution_count, int)]
+            executor.seed_history([c.text for c in ran], max(counts, default=0))
         self.executors[notebook_path] = executor
         return executor
 
@@ -128,6 +142,7 @@ class TurnRegistry:
             context_id=state.get("context_id"),
             log=self.log,
             max_output_chars=self.app.max_output_chars,
+            metadata={"instance": self.app.instance_id, "notebook": notebook_path},
         )
 
     async def start(self, request: TurnRequest) -> Turn:
@@ -147,13 +162,7 @@ class TurnRegistry:
             record = saved_record if record is None else record
         if request.focus is not None and all(c.id != request.focus.cell_id for c in cells):
             raise FocusCellNotFound(request.focus.cell_id)
-        existing = self.executors.get(path)
-        executor = self.executor_for(path, request.executor, _saved_state(request))
-        if executor is not existing and hasattr(executor, "seed_history"):
-            # A new runtime can rebuild the chat's variables from the cells it ran before.
-            executor.seed_history(
-                [c.text for c in cells if c.cell_type == "code" and c.nbchat.get("role") == "code"]
-            )
+        executor = self.executor_for(path, request.executor, _saved_state(request), cells)
         ready = self.prepare(path, executor, files)
         turn = Turn(request, read_record(record, self.app.context_level))
         runner = TurnRunner(
@@ -230,7 +239,10 @@ class TurnRegistry:
     async def warm(self, request: WarmRequest) -> None:
         """Start the chat's executor and upload its files before the question is asked."""
         files = await self.inspect_attachments(request.notebook_path, request.attachments, request.context_level)
-        executor = self.executor_for(request.notebook_path, request.executor, _saved_state(request))
+        cells: list[NotebookCell] = []
+        if request.notebook_path not in self.executors:  # a new runtime needs the chat's cells
+            cells, _ = await self._saved_notebook(request.notebook_path)
+        executor = self.executor_for(request.notebook_path, request.executor, _saved_state(request), cells)
         self.prepare(request.notebook_path, executor, files)
 
     async def variables(self, notebook_path: str) -> list[dict[str, Any]]:
@@ -384,6 +396,45 @@ class TurnRegistry:
         for tid in finished[: max(0, len(finished) - KEEP_FINISHED_TURNS)]:
             del self.turns[tid]
 
+    async def kill_orphans(self) -> list[str]:
+        """Kill this server's sandboxes that no notebook records any longer; their ids.
+
+        A server that crashed, or a sandbox replaced or started by a warm-up whose id never
+        reached the notebook, leaves sandboxes running (and billing) until their timeout.
+        Each one we create carries its notebook and this server's `instance_id` in its E2B
+        metadata; a sandbox whose notebook is gone, or records another sandbox, is
+        killed. Run once when the server starts; never raises."""
+        if not self.app.e2b_api_key:
+            return []
+        from .execution import e2b
+
+        try:
+            listed = await e2b.list_sandboxes(self.app.e2b_api_key, {"instance": self.app.instance_id})
+        except Exception as err:  # noqa: BLE001 - a sweep that cannot list waits for the next start
+            self.log.warning("nbchat: could not list E2B sandboxes to find orphans: %s", e2b.describe(err))
+            return []
+        killed = []
+        for sandbox_id, metadata in listed:
+            path = metadata.get("notebook", "")
+            executor = self.executors.get(path)
+            if executor is not None and executor.state().get("sandbox_id") == sandbox_id:
+                continue  # in use by this server already
+            if path and await self._recorded_sandbox(path) == sandbox_id:
+                continue
+            if await e2b.kill_sandbox(self.app.e2b_api_key, sandbox_id):
+                killed.append(sandbox_id)
+                self.log.info("nbchat: killed orphaned E2B sandbox %s (of %s)", sandbox_id, path or "?")
+        return killed
+
+    async def _recorded_sandbox(self, path: str) -> str | None:
+        """The sandbox id the notebook at `path` records, if any."""
+        try:
+            _, record = await self._saved_notebook(path)
+        except Exception:  # noqa: BLE001 - unreadable: it records nothing
+            return None
+        state = read_record(record).get("executor_state") or {}
+        return (state.get("state") or {}).get("sandbox_id") if state.get("executor") == "e2b" else None
+
     async def close(self) -> None:
         """Cancel running turns, close every runtime we started, release clients; never raises."""
         if self._sweeper is not None:
@@ -394,8 +445,15 @@ class TurnRegistry:
             if not turn.finishing:  # a finishing turn only saves itself now: let it
                 turn.task.cancel()  # type: ignore[union-attr]
         await asyncio.gather(*(t.task for t in running), return_exceptions=True)
-        for executor in self.executors.values():
-            await executor.close()
+        # All at once, and bounded: shutdown must not wait on a slow cloud, one sandbox after
+        # another (an unkilled sandbox expires on its own; the next start kills it as an orphan).
+        closing = [asyncio.ensure_future(e.close()) for e in self.executors.values()]
+        if closing:
+            _, late = await asyncio.wait(closing, timeout=CLOSE_TIMEOUT)
+            for task in late:
+                task.cancel()
+            if late:
+                self.log.warning("nbchat: %d runtime(s) did not close within %g s", len(late), CLOSE_TIMEOUT)
         if self._claude is not None:
             try:
                 await self._claude.close()

@@ -69,7 +69,7 @@ def sandbox_id(executor: E2BExecutor) -> str:
 async def test_a_failing_create_is_a_clear_error_and_is_retried(
     e2b_standin: E2BStandIn, make_executor
 ):
-    executor = make_executor()
+    executor = make_executor(start_attempts=1)  # retries within a start: test_e2b_continuity
     e2b_standin.faults.create_status = 500
 
     with pytest.raises(

@@ -55,9 +55,12 @@ from e2b import (
     AuthenticationException,
     FileType,
     NotFoundException,
+    RateLimitException,
     SandboxException,
     SandboxNotFoundException,
     SandboxNotRunningException,
+    SandboxQuery,
+    SandboxState,
     ServiceBusyException,
 )
 from e2b_code_interpreter import AsyncSandbox
@@ -90,6 +93,11 @@ def _nbchat_digests(root, paths):
 _nbchat_digests(%r, %s)
 del _nbchat_digests
 """
+#: `metadata["app"]` of every sandbox we create.
+APP = "jupyter_nbchat"
+#: Attempts at creating a sandbox, and the first wait between two (doubled each time).
+START_ATTEMPTS = 3
+START_BACKOFF = 1.0
 #: Seconds between two extensions of the sandbox's timeout.
 KEEPALIVE_SECONDS = 60.0
 #: Timeout of the small control requests (is the sandbox running? listings).
@@ -120,12 +128,18 @@ _SDK_ERRORS = (SandboxException, httpx.HTTPError, OSError)
 
 
 def mime_bundle(result: Any) -> dict[str, Any]:
-    """An SDK `Result` as a MIME bundle."""
+    """An SDK `Result` as a MIME bundle: its named fields, and the other MIME types the
+    kernel sent (`extra`: Plotly's `application/vnd.plotly.v1+json`, Vega, widgets …)."""
     bundle = {}
     for attr, mime in MIME_TYPES.items():
         value = getattr(result, attr, None)
         if value is not None:
             bundle[mime] = value
+    extra = getattr(result, "extra", None)
+    if isinstance(extra, dict):
+        for mime, value in extra.items():
+            if isinstance(mime, str) and "/" in mime and mime not in bundle:
+                bundle[mime] = value
     return bundle
 
 
@@ -197,10 +211,14 @@ class E2BExecutor(Executor):
         context_id: str | None = None,
         sdk_options: dict[str, Any] | None = None,
         max_output_chars: int = MAX_OUTPUT_CHARS,
+        metadata: dict[str, str] | None = None,
+        start_attempts: int = START_ATTEMPTS,
     ) -> None:
         """`sandbox_id` (and `context_id`, both from an earlier `state()`) reconnect to a
         sandbox that may still run; `sdk_options` go to AsyncSandbox.create/connect
-        (tests point the SDK at the stand-in with them; production passes none)."""
+        (tests point the SDK at the stand-in with them; production passes none).
+        `metadata` is set on every sandbox it creates (which chat and server it is for:
+        how a restarted server finds its orphans, see `orphans`)."""
         self.api_key = api_key
         self.template = template or None
         self.idle_timeout = idle_timeout
@@ -209,8 +227,13 @@ class E2BExecutor(Executor):
         self.max_output_chars = max_output_chars
         self.log = log or logging.getLogger(__name__)
         self.sdk_options = dict(sdk_options or {})
+        self.metadata = {"app": APP, **(metadata or {})}
+        self.start_attempts = max(1, start_attempts)
         self._wanted_id = sandbox_id
         self._wanted_context = context_id
+        #: The `In [n]` of the last visible cell: ours, not the sandbox's, whose kernel also
+        #: counts hidden runs (variables, checks) and restored cells.
+        self._count = 0
         self._sandbox: AsyncSandbox | None = None
         self._context: Any = None  # our own code context after a restart; None: the default
         self._start_task: asyncio.Task | None = None
@@ -246,11 +269,13 @@ class E2BExecutor(Executor):
         """Seconds since the executor was last used."""
         return time.monotonic() - self._last_used
 
-    def seed_history(self, codes: list[str]) -> None:
+    def seed_history(self, codes: list[str], last_count: int = 0) -> None:
         """Cells that ran before in the remembered sandbox (`sandbox_id`), e.g. read back
         from the notebook after a server restart. If that sandbox turns out to be gone,
         they are re-run in the new one, and they are re-run whenever it is replaced
-        later. Without a remembered sandbox they never ran here and are ignored."""
+        later. Without a remembered sandbox they never ran here and are ignored.
+        `last_count`: the highest `In [n]` they show; the next cell is n + 1."""
+        self._count = max(self._count, last_count)
         codes = [c for c in codes if c.strip()]
         if self._sandbox is None and self._start_task is None:
             self._seeded = codes
@@ -291,20 +316,33 @@ class E2BExecutor(Executor):
             await self._adopt_context(sandbox)
             self._ask_remote_digests = True  # its files may already be there
         else:
-            try:
-                sandbox = await AsyncSandbox.create(
-                    template=self.template,
-                    timeout=int(self.idle_timeout),
-                    metadata={"app": "jupyter_nbchat"},
-                    **options,
-                )
-            except Exception as err:
-                raise ExecutorUnavailable(_start_failure("start", err)) from err
+            sandbox = await self._create(options)
             self._restore_needed = self._lost is not None
             self.log.info("nbchat: started E2B sandbox %s", sandbox.sandbox_id)
         self._wanted_context = None
         self._extended_at = time.monotonic()
         self._sandbox = sandbox
+
+    async def _create(self, options: dict[str, Any]) -> AsyncSandbox:
+        """A new sandbox; a failure that may pass (5xx, busy, network) is retried with
+        backoff before the person hears of it."""
+        for attempt in range(self.start_attempts):
+            try:
+                return await AsyncSandbox.create(
+                    template=self.template,
+                    timeout=int(self.idle_timeout),
+                    metadata=dict(self.metadata),
+                    **options,
+                )
+            except Exception as err:
+                if attempt + 1 >= self.start_attempts or not _may_pass(err):
+                    raise ExecutorUnavailable(_start_failure("start", err)) from err
+                delay = START_BACKOFF * 2**attempt
+                self.log.warning(
+                    "nbchat: starting an E2B sandbox failed (%s); retrying in %.1f s", _describe(err), delay
+                )
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
 
     async def _adopt_context(self, sandbox: AsyncSandbox) -> None:
         """After a reconnect: keep using our own context if it is still there."""
@@ -449,13 +487,16 @@ class E2BExecutor(Executor):
             )
         async with self._lock:
             report = SyncReport()
+            # Known before the sandbox is made ready: a restore uploads them before it
+            # re-runs the earlier cells, which read them.
+            for f in files:
+                self._files[f.relative_path] = f
             sandbox = await self._ready_sandbox()
             self._touch()
             if self._ask_remote_digests:
                 self._ask_remote_digests = False
                 await self._learn_remote_digests(sandbox, files)
             for f in files:
-                self._files[f.relative_path] = f  # from now on, restored with the others
                 if self._uploaded.get(f.relative_path) == f.sha256:
                     report.unchanged.append(f.relative_path)
                     continue
@@ -600,12 +641,16 @@ class E2BExecutor(Executor):
     async def _run_cell(self, code: str, timeout: float, live: CellOutputs) -> ExecutionResult:
         notices: list[str] = []
         sandbox, before = await self._sandbox_and_listing(notices)
+        count = live.execution_count = self._count + 1  # shown at once, as a kernel's [n]
         run = await self._execute(sandbox, code, timeout, live)
         if run.failure is not None and _refused(run) and await self._gone(sandbox, run.failure):
             # Gone before the code was accepted (nothing printed): run it in a new sandbox.
             self._forget_sandbox("had stopped")
             sandbox, before = await self._sandbox_and_listing(notices)
             run = await self._execute(sandbox, code, timeout, live)
+        if not (run.failure is not None and _refused(run)):
+            self._count = count
+        run.execution_count = live.execution_count = count if self._count == count else None
         if run.timed_out:
             run.outputs.add(
                 error_output(
@@ -715,7 +760,7 @@ class E2BExecutor(Executor):
         elif task.exception() is not None:
             run.failure = task.exception()
         else:
-            run.execution_count = run.outputs.execution_count = task.result().execution_count
+            run.execution_count = task.result().execution_count  # the sandbox's; see _run_cell
         if run.kernel_died:
             self._history.clear()
             self._notices.append(
@@ -754,6 +799,7 @@ class E2BExecutor(Executor):
         """A fresh Python kernel in the same sandbox: variables are gone, files stay."""
         async with self._lock:
             self._history.clear()
+            self._count = 0  # a fresh kernel counts from 1, as Jupyter's do
             sandbox = await self._ready_sandbox()
             self._touch()
             try:
@@ -780,6 +826,32 @@ class E2BExecutor(Executor):
     def _take_notices(self) -> list[str]:
         notices, self._notices = self._notices, []
         return notices
+
+
+async def list_sandboxes(api_key: str, metadata: dict[str, str], **sdk_options: Any) -> list[tuple[str, dict[str, str]]]:
+    """(sandbox_id, metadata) of every running or paused sandbox we created whose metadata
+    holds `metadata` (all pages)."""
+    query = SandboxQuery(metadata={"app": APP, **metadata}, state=[SandboxState.RUNNING, SandboxState.PAUSED])
+    paginator = AsyncSandbox.list(query=query, api_key=api_key, **sdk_options)
+    found: list[tuple[str, dict[str, str]]] = []
+    while paginator.has_next:
+        for info in await paginator.next_items():
+            found.append((info.sandbox_id, dict(info.metadata or {})))
+    return found
+
+
+async def kill_sandbox(api_key: str, sandbox_id: str, **sdk_options: Any) -> bool:
+    """Kill a sandbox by id; False when it was gone already or could not be killed."""
+    try:
+        return bool(await asyncio.wait_for(AsyncSandbox.kill(sandbox_id, api_key=api_key, **sdk_options), KILL_TIMEOUT))
+    except Exception as err:  # noqa: BLE001 - it expires on its own; the next start tries again
+        logging.getLogger(__name__).warning("nbchat: could not kill E2B sandbox %s: %s", sandbox_id, _describe(err))
+        return False
+
+
+def describe(err: BaseException | None) -> str:
+    """An SDK or connection error in one line, for logs and messages."""
+    return _describe(err)
 
 
 class _FileTooLarge(Exception):
@@ -815,6 +887,16 @@ def _describe(err: BaseException | None) -> str:
     return f"{name}: {text}" if text else name
 
 
+def _may_pass(err: BaseException) -> bool:
+    """Worth another try: E2B busy or failing (5xx, 429), or the network; not a refusal."""
+    if isinstance(err, (AuthenticationException, NotFoundException)):
+        return False
+    if isinstance(err, (ServiceBusyException, RateLimitException, httpx.TransportError, OSError)):
+        return True
+    status = getattr(err, "status_code", None)  # the SDK's SandboxException for other statuses
+    return isinstance(status, int) and status >= 500
+
+
 def _start_failure(verb: str, err: BaseException) -> str:
     if isinstance(err, AuthenticationException):
         return (
@@ -822,7 +904,8 @@ def _start_failure(verb: str, err: BaseException) -> str:
         )
     if isinstance(err, ServiceBusyException):
         return (
-            f"E2B is busy and could not {verb} a sandbox; try again in a moment. ({_describe(err)})"
+            f"E2B is busy and could not {verb} a sandbox; try again in a moment, or choose the "
+            f"local kernel under \u201cRuns in\u201d in the chat. ({_describe(err)})"
         )
     return (
         f"Could not {verb} an E2B sandbox: {_describe(err)}. Try again in a moment, or choose "

@@ -15,6 +15,8 @@ class Faults:
     """
 
     create_status: int | None = None
+    #: The next N creates fail with 500 (a hiccup the SDK does not retry), then succeed.
+    create_failures: int = 0
     start_delay: float = 0.0
     execute_status: int | None = None
     drop_execute_after: int | None = None

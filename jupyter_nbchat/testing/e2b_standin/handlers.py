@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import time
+import urllib.parse
 import zlib
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING
@@ -132,6 +133,9 @@ class SandboxesHandler(_ApiHandler):
         if standin.faults.start_delay > 0:
             await asyncio.sleep(standin.faults.start_delay)
         status = standin.faults.create_status
+        if status is None and standin.faults.create_failures > 0:
+            standin.faults.create_failures -= 1
+            status = 500
         if status is not None:
             self.send_json(
                 status, {"code": status, "message": f"injected create failure ({status})"}
@@ -146,9 +150,17 @@ class SandboxesHandler(_ApiHandler):
         self.send_json(201, sandbox.created_json(standin.envd_version))
 
     def get(self) -> None:
-        """List running sandboxes (no filters, one page)."""
+        """List running sandboxes, one page, filtered as E2B's API does: `metadata` (an
+        urlencoded `key=value&…` every listed sandbox's metadata holds) and `state`
+        (comma-separated; every stand-in sandbox is running)."""
         v = self.standin.envd_version
-        listed = [s.detail_json(v) for s in self.standin.sandboxes.values()]
+        wanted = dict(urllib.parse.parse_qsl(self.get_argument("metadata", "")))
+        states = {s for a in self.get_arguments("state") for s in a.split(",") if s}
+        listed = [
+            s.detail_json(v)
+            for s in self.standin.sandboxes.values()
+            if all(s.metadata.get(k) == value for k, value in wanted.items()) and (not states or "running" in states)
+        ]
         for item in listed:
             item.pop("envdAccessToken", None)
         self.send_json(200, listed)
