@@ -183,3 +183,24 @@ async def test_rich_outputs_keep_their_mime_types(nbchat, claude_standin, e2b_st
     mimes = [sorted(o["data"]) for o in code_cells(events)[0]["outputs"]]
     assert mimes == [["application/vnd.plotly.v1+json", "text/plain"], ["text/html", "text/plain"], ["text/latex", "text/plain"]]
     assert code_cells(events)[0]["outputs"][0]["data"]["application/vnd.plotly.v1+json"] == figure
+
+
+async def test_clear_output_and_display_updates_look_the_same_on_both_executors(nbchat, claude_standin, e2b_standin):
+    code = (
+        "from IPython.display import clear_output, display\n"
+        "for i in range(3):\n"
+        "    clear_output(wait=True)\n"
+        "    print(f'step {i}')\n"
+        "handle = display('draft', display_id=True)\n"
+        "handle.update('final')\n"
+        "print('done')"
+    )
+    seen = {}
+    for executor in ("kernel", "e2b"):
+        claude_standin.script(claude_standin.code(code), claude_standin.text("Done."))
+        events = await nbchat.ask(f"bridge-{executor}.ipynb", "Show progress", write="server", executor=executor)
+        seen[executor] = [
+            (o["output_type"], o.get("text") or o.get("data", {}).get("text/plain")) for o in code_cells(events)[0]["outputs"]
+        ]
+    assert seen["kernel"] == [("stream", "step 2\n"), ("display_data", "'final'"), ("stream", "done\n")]
+    assert seen["e2b"] == seen["kernel"]

@@ -44,6 +44,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,6 +99,38 @@ APP = "jupyter_nbchat"
 #: Attempts at creating a sandbox, and the first wait between two (doubled each time).
 START_ATTEMPTS = 3
 START_BACKOFF = 1.0
+#: Hidden snippet run in each new kernel of a sandbox: the code interpreter's protocol has
+#: no `clear_output` and no `update_display_data` (it drops the first and turns the second
+#: into a new output), so the kernel's display publisher says them on stdout, as a
+#: terminal escape no program prints (`BRIDGE_MARK`), and `_Run` applies them in order.
+_DISPLAY_BRIDGE = r"""
+def _nbchat_display_bridge():
+    import json, sys
+    from IPython.core.interactiveshell import InteractiveShell
+    pub = InteractiveShell.instance().display_pub
+    if getattr(pub, "_nbchat_bridged", False):
+        return
+    publish, clear_output = pub.publish, pub.clear_output
+    def say(op):
+        sys.stdout.flush()
+        sys.stdout.write("]nbchat;" + json.dumps(op) + "")
+        sys.stdout.flush()
+    def bridged_publish(data, metadata=None, *args, transient=None, update=False, **kwargs):
+        display_id = (transient or {}).get("display_id")
+        if update and display_id:
+            say({"update": display_id, "data": data, "metadata": metadata or {}})
+            return None
+        if display_id:
+            say({"display_id": display_id})
+        return publish(data, metadata, *args, transient=transient, update=update, **kwargs)
+    def bridged_clear_output(wait=False):
+        say({"clear": bool(wait)})
+        return clear_output(wait)
+    pub.publish, pub.clear_output, pub._nbchat_bridged = bridged_publish, bridged_clear_output, True
+_nbchat_display_bridge()
+del _nbchat_display_bridge
+"""
+BRIDGE_MARK = re.compile(r"\x1b\]nbchat;(.*?)\x07", re.DOTALL)
 #: Seconds between two extensions of the sandbox's timeout.
 KEEPALIVE_SECONDS = 60.0
 #: Timeout of the small control requests (is the sandbox running? listings).
@@ -164,25 +197,49 @@ class _Run:
     failure: BaseException | None = None  # the SDK or the connection failed
     kernel_died: bool = False  # the code interpreter restarted the kernel under the cell
 
+    #: The display id the kernel's next display output carries (said on stdout first).
+    display_id: str | None = None
+
     def callbacks(self) -> dict[str, Any]:
         """`on_stdout`, `on_stderr`, `on_result` and `on_error` for `AsyncSandbox.run_code`."""
         out = self.outputs
         return {
-            "on_stdout": lambda message: out.stream("stdout", message.line),
+            "on_stdout": lambda message: self._stdout(message.line),
             "on_stderr": lambda message: out.stream("stderr", message.line),
             "on_result": self._result,
             "on_error": self._error,
         }
 
+    def _stdout(self, text: str) -> None:
+        """Printed text, and the display operations the bridge says between it, in order."""
+        at = 0
+        for mark in BRIDGE_MARK.finditer(text):
+            if mark.start() > at:
+                self.outputs.stream("stdout", text[at : mark.start()])
+            at = mark.end()
+            try:
+                op = json.loads(mark.group(1))
+            except ValueError:
+                continue
+            if "clear" in op:
+                self.outputs.clear(wait=bool(op["clear"]))
+            elif "update" in op:
+                self.outputs.update_display(str(op["update"]), op.get("data") or {}, op.get("metadata") or {})
+            elif "display_id" in op:
+                self.display_id = str(op["display_id"])
+        if at < len(text):
+            self.outputs.stream("stdout", text[at:])
+
     def _result(self, result: Any) -> None:
         bundle = mime_bundle(result)
+        display_id, self.display_id = self.display_id, None
         if not bundle:
             return
         if result.is_main_result:
             output = {"output_type": "execute_result", "data": bundle, "metadata": {}, "execution_count": None}
         else:
             output = {"output_type": "display_data", "data": bundle, "metadata": {}}
-        self.outputs.display(output)
+        self.outputs.display(output, display_id)
 
     def _error(self, error: Any) -> None:
         if error.name == "ContextRestarting":  # what the code interpreter says when it restarts
@@ -234,6 +291,7 @@ class E2BExecutor(Executor):
         #: The `In [n]` of the last visible cell: ours, not the sandbox's, whose kernel also
         #: counts hidden runs (variables, checks) and restored cells.
         self._count = 0
+        self._bridged = False  # the display bridge is in the current kernel
         self._sandbox: AsyncSandbox | None = None
         self._context: Any = None  # our own code context after a restart; None: the default
         self._start_task: asyncio.Task | None = None
@@ -383,6 +441,7 @@ class E2BExecutor(Executor):
             self.log.info("nbchat: E2B sandbox %s %s", self._sandbox.sandbox_id, why)
         self._sandbox = None
         self._context = None
+        self._bridged = False
         self._uploaded.clear()
         self._baseline = None
         self._lost = why
@@ -641,12 +700,14 @@ class E2BExecutor(Executor):
     async def _run_cell(self, code: str, timeout: float, live: CellOutputs) -> ExecutionResult:
         notices: list[str] = []
         sandbox, before = await self._sandbox_and_listing(notices)
+        await self._bridge(sandbox)
         count = live.execution_count = self._count + 1  # shown at once, as a kernel's [n]
         run = await self._execute(sandbox, code, timeout, live)
         if run.failure is not None and _refused(run) and await self._gone(sandbox, run.failure):
             # Gone before the code was accepted (nothing printed): run it in a new sandbox.
             self._forget_sandbox("had stopped")
             sandbox, before = await self._sandbox_and_listing(notices)
+            await self._bridge(sandbox)
             run = await self._execute(sandbox, code, timeout, live)
         if not (run.failure is not None and _refused(run)):
             self._count = count
@@ -675,6 +736,17 @@ class E2BExecutor(Executor):
             changed_files=changed,
             notices=self._take_notices() + notices,
         )
+
+    async def _bridge(self, sandbox: AsyncSandbox) -> None:
+        """Install the display bridge (`_DISPLAY_BRIDGE`) in the kernel, once per kernel.
+        Without it cells still run; `clear_output` and display updates then add outputs."""
+        if self._bridged:
+            return
+        run = await self._execute(sandbox, _DISPLAY_BRIDGE, CHECK_TIMEOUT, CellOutputs(max_chars=None))
+        if run.failure is None and not (run.timed_out or run.interrupted or run.outputs.has_error):
+            self._bridged = True
+        else:
+            self.log.warning("nbchat: the display bridge could not be installed: %s", run.outputs.error() or run.failure)
 
     async def _sandbox_and_listing(
         self, notices: list[str]
@@ -763,6 +835,7 @@ class E2BExecutor(Executor):
             run.execution_count = task.result().execution_count  # the sandbox's; see _run_cell
         if run.kernel_died:
             self._history.clear()
+            self._bridged = False
             self._notices.append(
                 "The sandbox's kernel died while running a cell and was restarted; "
                 "variables from earlier cells are gone."
@@ -800,6 +873,7 @@ class E2BExecutor(Executor):
         async with self._lock:
             self._history.clear()
             self._count = 0  # a fresh kernel counts from 1, as Jupyter's do
+            self._bridged = False
             sandbox = await self._ready_sandbox()
             self._touch()
             try:

@@ -219,6 +219,10 @@ class CellOutputs:
         self._append(output)
         self._changed()
 
+    def update_display(self, display_id: str, data: dict[str, Any], metadata: dict[str, Any]) -> None:
+        """Every output showing `display_id` now shows `data` (an `update_display_data`)."""
+        self._update_display(display_id, {"data": data, "metadata": metadata})
+
     def add(self, output: dict[str, Any]) -> None:
         """An output we made ourselves (e.g. a timeout error)."""
         self._append(output)
