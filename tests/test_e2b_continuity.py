@@ -2,6 +2,7 @@
 create, upload, re-run the chat's cells), the notebook recording the sandbox in use, no
 orphans, and execution counts 1, 2, 3 … whatever runs hidden in between."""
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -204,3 +205,24 @@ async def test_clear_output_and_display_updates_look_the_same_on_both_executors(
         ]
     assert seen["kernel"] == [("stream", "step 2\n"), ("display_data", "'final'"), ("stream", "done\n")]
     assert seen["e2b"] == seen["kernel"]
+
+
+async def test_stop_stops_an_endless_cell_at_any_moment_and_keeps_the_variables(e2b_standin, jp_root_dir):
+    executor = E2BExecutor(api_key=e2b_standin.api_key, notebook_dir=jp_root_dir, sdk_options=e2b_standin.sdk_kwargs())
+    try:
+        await executor.run_cell("kept = 5", 60)
+        restarted: list[str] = []
+        # Stop lands before the request leaves, while it travels, as the cell starts, and later.
+        for offset in (0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5):
+            endless = asyncio.ensure_future(executor.run_cell("while True:\n    pass", 60))
+            await asyncio.sleep(offset)
+            endless.cancel()
+            await asyncio.gather(endless, return_exceptions=True)
+            after = await asyncio.wait_for(executor.run_cell("print(kept)", 60), 30)  # bounded: never hangs
+            assert [o.get("text") for o in after.outputs] == ["5\n"], (offset, after.outputs)
+            restarted.extend(n for n in after.notices if "did not stop when interrupted" in n)
+        # Where the interrupt was lost (it landed before the cell began), the kernel was
+        # restarted and the earlier cells re-run; where it was not, nothing was re-run.
+        assert all("earlier cell" in n and n.endswith("re-run.") for n in restarted), restarted
+    finally:
+        await executor.close()

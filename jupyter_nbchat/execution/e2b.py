@@ -46,6 +46,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,7 +130,13 @@ def _nbchat_display_bridge():
     pub.publish, pub.clear_output, pub._nbchat_bridged = bridged_publish, bridged_clear_output, True
 _nbchat_display_bridge()
 del _nbchat_display_bridge
+_nbchat_kernel = %r
 """
+#: Hidden snippet after a stopped cell: answers at once only from an idle kernel, with the
+#: mark the bridge left in it (a restarted kernel has none).
+_PROBE = "print(globals().get('_nbchat_kernel'))"
+#: Seconds the probe after a stopped cell may take before the kernel counts as still busy.
+PROBE_TIMEOUT = 5.0
 BRIDGE_MARK = re.compile(r"\x1b\]nbchat;(.*?)\x07", re.DOTALL)
 #: Seconds between two extensions of the sandbox's timeout.
 KEEPALIVE_SECONDS = 60.0
@@ -292,6 +299,8 @@ class E2BExecutor(Executor):
         #: counts hidden runs (variables, checks) and restored cells.
         self._count = 0
         self._bridged = False  # the display bridge is in the current kernel
+        self._kernel_mark = ""  # what the bridge left in that kernel (see _settle)
+        self._unsettled = False  # a cell was stopped: check the kernel before the next run
         self._sandbox: AsyncSandbox | None = None
         self._context: Any = None  # our own code context after a restart; None: the default
         self._start_task: asyncio.Task | None = None
@@ -441,7 +450,7 @@ class E2BExecutor(Executor):
             self.log.info("nbchat: E2B sandbox %s %s", self._sandbox.sandbox_id, why)
         self._sandbox = None
         self._context = None
-        self._bridged = False
+        self._bridged = self._unsettled = False
         self._uploaded.clear()
         self._baseline = None
         self._lost = why
@@ -700,6 +709,7 @@ class E2BExecutor(Executor):
     async def _run_cell(self, code: str, timeout: float, live: CellOutputs) -> ExecutionResult:
         notices: list[str] = []
         sandbox, before = await self._sandbox_and_listing(notices)
+        await self._settle(sandbox)
         await self._bridge(sandbox)
         count = live.execution_count = self._count + 1  # shown at once, as a kernel's [n]
         run = await self._execute(sandbox, code, timeout, live)
@@ -742,11 +752,57 @@ class E2BExecutor(Executor):
         Without it cells still run; `clear_output` and display updates then add outputs."""
         if self._bridged:
             return
-        run = await self._execute(sandbox, _DISPLAY_BRIDGE, CHECK_TIMEOUT, CellOutputs(max_chars=None))
+        mark = uuid.uuid4().hex
+        run = await self._execute(sandbox, _DISPLAY_BRIDGE % mark, CHECK_TIMEOUT, CellOutputs(max_chars=None))
         if run.failure is None and not (run.timed_out or run.interrupted or run.outputs.has_error):
-            self._bridged = True
+            self._bridged, self._kernel_mark = True, mark
         else:
             self.log.warning("nbchat: the display bridge could not be installed: %s", run.outputs.error() or run.failure)
+
+    async def _settle(self, sandbox: AsyncSandbox) -> None:
+        """After a stopped cell, before anything else runs: is the kernel idle, and still the
+        one that ran the chat's cells?
+
+        Stop closes the /execute request and the code interpreter then interrupts the kernel,
+        but an interrupt that lands before the cell has begun is lost, and the cell runs on
+        (or the code interpreter restarts the kernel). A probe tells: it answers at once, with
+        the kernel's mark, only from the same idle kernel. Otherwise the kernel is restarted
+        and the chat's earlier cells re-run, so Stop always stops and variables are kept."""
+        if not self._unsettled:
+            return
+        self._unsettled = False
+        probe = await self._execute(sandbox, _PROBE, PROBE_TIMEOUT, CellOutputs(max_chars=None))
+        self._unsettled = False  # a probe that timed out is settled below, not probed again
+        same = probe.failure is None and not (probe.timed_out or probe.interrupted)
+        if same and self._kernel_mark and probe.outputs.stdout().strip() == self._kernel_mark:
+            return
+        self.log.info("nbchat: the stopped cell did not stop cleanly; restarting the sandbox's kernel")
+        await self._fresh_kernel(sandbox)
+        replayed = 0
+        for code in list(self._history):
+            run = await self._execute(sandbox, code, self._cell_timeout)
+            if run.failure is not None:
+                raise run.failure
+            replayed += 1
+        self._notices.append(
+            "The stopped cell did not stop when interrupted, so the sandbox's kernel was restarted"
+            + (f" and {_count(replayed, 'earlier cell')} re-run." if replayed else ".")
+        )
+
+    async def _fresh_kernel(self, sandbox: AsyncSandbox) -> None:
+        """Our own code context, restarted (or made, the first time: the default one cannot
+        be restarted by id); other contexts are removed, so nothing keeps spinning."""
+        self._bridged = False
+        if self._context is None:
+            self._context = await sandbox.create_code_context(cwd=WORKDIR, language="python")
+        else:
+            await sandbox.restart_code_context(self._context)
+        try:
+            for context in await sandbox.list_code_contexts():
+                if context.id != self._context.id:
+                    await sandbox.remove_code_context(context)
+        except _SDK_ERRORS:
+            self.log.debug("nbchat: could not remove the sandbox's other code contexts", exc_info=True)
 
     async def _sandbox_and_listing(
         self, notices: list[str]
@@ -820,15 +876,16 @@ class E2BExecutor(Executor):
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
             run.outputs.add(error_output("KeyboardInterrupt", "The cell was interrupted."))
+            self._unsettled = True  # see _settle
             raise
         finally:
             self._running = None
         if not done:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            run.timed_out = True
+            run.timed_out = self._unsettled = True
         elif task.cancelled():
-            run.interrupted = True
+            run.interrupted = self._unsettled = True
         elif task.exception() is not None:
             run.failure = task.exception()
         else:
@@ -846,6 +903,7 @@ class E2BExecutor(Executor):
         async with self._lock:
             sandbox = await self._ready_sandbox()
             self._touch()
+            await self._settle(sandbox)
             run = await self._execute(sandbox, code, timeout, CellOutputs(max_chars=None))
             if run.failure is not None and await self._gone(sandbox, run.failure):
                 self._forget_sandbox("had stopped")
@@ -873,7 +931,7 @@ class E2BExecutor(Executor):
         async with self._lock:
             self._history.clear()
             self._count = 0  # a fresh kernel counts from 1, as Jupyter's do
-            self._bridged = False
+            self._bridged = self._unsettled = False
             sandbox = await self._ready_sandbox()
             self._touch()
             try:
