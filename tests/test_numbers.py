@@ -61,6 +61,12 @@ def test_numbers_the_outputs_do_not_show_are_found(answer, wrong):
     assert unverified(answer, sources) == [(wrong, "not_found", None)]
 
 
+def test_numbers_longer_than_a_float_holds_are_compared_exactly():
+    sources = [printed(1, "order 12345678901234567890 shipped\n")]
+    assert unverified("Order 12345678901234567890 shipped.", sources) == []
+    assert unverified("Order 12345678901234567891 shipped.", sources) == [("12345678901234567891", "not_found", None)]
+
+
 def test_what_is_not_a_number_and_what_else_counts():
     answer = (
         "1. Cell [3] and In [4] ran; cells [5] and [6] too, then cell 7.\n"

@@ -36,6 +36,7 @@ When a number is found
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -173,35 +174,53 @@ def _join(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
+_DROP_SEP = str.maketrans("", "", _SEP)
+#: Significant digits a float holds exactly; an answer's number with more is found by its text.
+_FLOAT_DIGITS = 15
+
+
+def _values(text: str) -> list[float]:
+    """The values of the numbers in a source text, as floats (sources hold most of the
+    numbers: reading them is the check's cost; see `_Pool.has` for the precision)."""
+    values: list[float] = []
+    add = values.append
+    for match in _NUMBER.finditer(text):
+        whole, frac, more, exp, suffix, word, pct = match.group("int", "frac", "more", "exp", "suffix", "word", "pct")
+        if more:
+            continue  # a dotted literal: found by its text
+        value = float(whole.translate(_DROP_SEP) + (frac or "") + (exp or ""))
+        if suffix or word:
+            value *= _SUFFIXES[suffix or word]
+        add(value)
+        if pct:
+            add(value / 100)
+        if len(whole) > 3 and not whole.isdigit():
+            # A grouped number may be a list ("1,306" in "(1,306)" could be 1 and 306).
+            values.extend(float(p) for p in re.split(f"[{_SEP}]", whole) if p)
+    return values
+
+
 class _Pool:
     """The numbers of some texts: values for rounding, texts for the dotted literals."""
 
-    def __init__(self, texts: Iterable[str]) -> None:
-        self.text = "\n".join(texts)
-        values: set[Decimal] = set()
-        for token in numbers_in(self.text):
-            if token.literal:
-                continue
-            values.add(token.value)
-            if token.percent:
-                values.add(token.value / 100)
-        # A grouped number may be a list ("1,306" in "(1,306)" could be 1 and 306): offer the parts.
-        for run in re.finditer(rf"\d+(?:[{_SEP}]\d+)+", self.text):
-            values.update(Decimal(p) for p in re.split(f"[{_SEP}]", run.group(0)) if p)
-        self.values = sorted(values)
+    def __init__(self, texts: Sequence[str], values: Iterable[list[float]]) -> None:
+        self.texts = texts
+        self.values = sorted(set().union(*values))
 
     def has(self, token: Token) -> bool:
-        if token.literal:
-            return re.search(rf"(?<![\d.]){re.escape(token.text)}(?![\d]|\.\d)", self.text) is not None
+        if token.literal or len(token.value.as_tuple().digits) > _FLOAT_DIGITS:
+            return self._written(token.text)
         targets = [token.value] + ([token.value / 100] if token.percent else [])
         halves = [token.half] + ([token.half / 100] if token.percent else [])
-        return any(self._near(v, h) for v, h in zip(targets, halves))
+        return any(self._near(float(v), float(h)) for v, h in zip(targets, halves))
 
-    def _near(self, value: Decimal, half: Decimal) -> bool:
-        import bisect
+    def _written(self, text: str) -> bool:
+        pattern = re.compile(rf"(?<![\d.]){re.escape(text)}(?![\d]|\.\d)")
+        return any(pattern.search(t) for t in self.texts)
 
+    def _near(self, value: float, half: float) -> bool:
         # Within half a unit of the last shown digit; a hair more, for binary floats printed long.
-        tolerance = half * Decimal("1.000001")
+        tolerance = half * 1.000001 + abs(value) * 1e-12
         at = bisect.bisect_left(self.values, value - tolerance)
         return at < len(self.values) and self.values[at] <= value + tolerance
 
@@ -214,8 +233,13 @@ def check(answer: str, sources: Sequence[Source], question: str = "") -> Check:
     tokens = answer_numbers(answer)
     if not tokens:
         return Check()
+    # Each text is read once, for the whole answer and for the cells it cites.
     texts = {id(s): [s.code, *(_output_text(o) for o in s.outputs)] for s in sources}
-    everything = _Pool([question, *(t for s in sources for t in texts[id(s)])])
+    values = {id(s): [_values(t) for t in texts[id(s)]] for s in sources}
+    asked = _values(question)
+    everything = _Pool(
+        [question, *(t for s in sources for t in texts[id(s)])], [asked, *(v for s in sources for v in values[id(s)])]
+    )
     by_cell: dict[int, _Pool] = {}
     references = _references(answer)
     seen: dict[str, int] = {}
@@ -229,8 +253,10 @@ def check(answer: str, sources: Sequence[Source], question: str = "") -> Check:
                 unverified.append(Unverified(token.text, token.start, token.end, "not_found", None, occurrence))
             continue
         if cell not in by_cell:
-            cited = [t for s in sources if s.count == cell for t in texts[id(s)]]
-            by_cell[cell] = _Pool([question, *cited])
+            cited = [s for s in sources if s.count == cell]
+            by_cell[cell] = _Pool(
+                [question, *(t for s in cited for t in texts[id(s)])], [asked, *(v for s in cited for v in values[id(s)])]
+            )
         if not by_cell[cell].has(token):
             unverified.append(Unverified(token.text, token.start, token.end, "not_in_cell", cell, occurrence))
     return Check(checked=len(tokens), unverified=unverified)
