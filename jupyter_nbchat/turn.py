@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anthropic
+import httpx
 from jiter import from_json
 
 from . import notebook
@@ -737,6 +738,21 @@ class LiveOutputs:
             self._timer = None
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The HTTP client's transport errors: httpx's, and httpx2's (newer anthropic SDKs)."""
+    errors: list[type[BaseException]] = [httpx.TransportError]
+    try:
+        import httpx2
+
+        errors.append(httpx2.TransportError)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+_TRANSPORT_ERRORS = _transport_errors()
+
+
 def describe_failure(err: BaseException) -> tuple[str, str]:
     """An exception as (ErrorEvent kind, message for the person). Never includes a secret."""
     if isinstance(err, NbChatError):
@@ -758,4 +774,9 @@ def describe_failure(err: BaseException) -> tuple[str, str]:
         return "network", "Could not reach Claude's API (network error)."
     if isinstance(err, anthropic.APIError):
         return "api_error", f"Claude's API failed: {err.message}"
+    if isinstance(err, _TRANSPORT_ERRORS):  # raised as is while a stream is read
+        return "network", (
+            "The connection to Claude's API dropped before the answer was complete. "
+            "What ran is kept; ask again to go on."
+        )
     return "internal", f"Internal error: {type(err).__name__}"

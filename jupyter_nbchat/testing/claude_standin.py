@@ -224,7 +224,11 @@ class MessagesHandler(_StandInHandler):
         self.set_header("Cache-Control", "no-cache")
         delay = float(response.get("chunk_delay", 0))
         error_after = response.get("error_after")
+        drop_after = response.get("drop_after")  # the network drops: the connection just closes
         for count, (name, data) in enumerate(stream_events):
+            if drop_after is not None and count >= int(drop_after):
+                self.request.connection.stream.close()
+                return
             if error_after is not None and count >= int(error_after):
                 error = {"type": "overloaded_error", "message": "Overloaded (scripted mid-stream error)"}
                 self.write(f"event: error\ndata: {json.dumps({'type': 'error', 'error': error})}\n\n")
