@@ -226,3 +226,26 @@ async def test_stop_stops_an_endless_cell_at_any_moment_and_keeps_the_variables(
         assert all("earlier cell" in n and n.endswith("re-run.") for n in restarted), restarted
     finally:
         await executor.close()
+
+
+async def test_shutdown_closes_every_sandbox_at_once_and_never_waits_long(nbchat, claude_standin, e2b_standin, app, monkeypatch):
+    for name in ("s1.ipynb", "s2.ipynb", "s3.ipynb"):
+        claude_standin.script(claude_standin.code("x = 1"), claude_standin.text("ok"))
+        await nbchat.ask(name, "x", write="server")
+    assert len(e2b_standin.sandboxes) == 3
+    e2b_standin.faults.kill_delay = 1.0
+    await asyncio.wait_for(app.turns.close(), 30)
+    assert e2b_standin.stats.most_kills_in_flight == 3  # all at once, not one after another
+    assert e2b_standin.sandboxes == {}
+
+
+async def test_shutdown_does_not_wait_for_a_cloud_that_does_not_answer(nbchat, claude_standin, e2b_standin, app, monkeypatch, caplog):
+    from jupyter_nbchat import turn_registry
+
+    monkeypatch.setattr(turn_registry, "CLOSE_TIMEOUT", 0.5)
+    claude_standin.script(claude_standin.code("x = 1"), claude_standin.text("ok"))
+    await nbchat.ask("slow.ipynb", "x", write="server")
+    e2b_standin.faults.kill_delay = 60.0
+    await asyncio.wait_for(app.turns.close(), 30)  # a hang fails here, not at 60 s
+    assert "did not close within 0.5 s" in caplog.text
+    e2b_standin.faults.kill_delay = 0.0

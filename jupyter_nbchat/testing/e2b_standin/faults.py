@@ -18,6 +18,8 @@ class Faults:
     #: The next N creates fail with 500 (a hiccup the SDK does not retry), then succeed.
     create_failures: int = 0
     start_delay: float = 0.0
+    #: Seconds each kill request (DELETE) takes before the sandbox goes.
+    kill_delay: float = 0.0
     execute_status: int | None = None
     drop_execute_after: int | None = None
 
@@ -44,6 +46,9 @@ class Stats:
     create_requests: int = 0
     creates: int = 0
     kills: int = 0
+    #: Kill requests being answered now, and the most at once (shutdown closes concurrently).
+    kills_in_flight: int = 0
+    most_kills_in_flight: int = 0
     expired: int = 0
     executions: int = 0
     bytes_uploaded: dict[str, int] = field(default_factory=dict)

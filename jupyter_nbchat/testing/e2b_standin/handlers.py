@@ -173,7 +173,16 @@ class SandboxHandler(_ApiHandler):
             self.send_json(200, sandbox.detail_json(self.standin.envd_version))
 
     async def delete(self, sandbox_id: str) -> None:
-        if await self.standin.kill_sandbox(sandbox_id):
+        stats, delay = self.standin.stats, self.standin.faults.kill_delay
+        stats.kills_in_flight += 1
+        stats.most_kills_in_flight = max(stats.most_kills_in_flight, stats.kills_in_flight)
+        try:
+            if delay > 0:  # a slow cloud: the kill request takes this long
+                await asyncio.sleep(delay)
+            killed = await self.standin.kill_sandbox(sandbox_id)
+        finally:
+            stats.kills_in_flight -= 1
+        if killed:
             self.set_status(204)
             self.finish()
         else:
