@@ -151,3 +151,32 @@ test('E2B: a file a sandbox cell writes is listed and copied to the workspace', 
   expect(copied.ok()).toBeTruthy();
   expect((await copied.json()).content).toBe('3 pairs of shoes\n');
 });
+
+test('E2B: a Plotly figure from the sandbox is interactive in the notebook', async ({
+  page,
+  request
+}) => {
+  const figure = {
+    data: [{ type: 'bar', x: ['men', 'women'], y: [1, 2] }],
+    layout: { title: { text: 'Pairs by gender' } }
+  };
+  await script(request, [
+    runCode(
+      [
+        'from IPython.display import display',
+        `display({'application/vnd.plotly.v1+json': ${JSON.stringify(figure)}, 'text/plain': 'Figure'}, raw=True)`
+      ].join('\n')
+    ),
+    say('Cell [1] draws the bar chart.')
+  ]);
+  const chat = await e2bChat(page, 'e2b-plotly.ipynb');
+  await ask(chat, 'Pairs by gender as an interactive chart');
+  await turnDone(chat);
+  const output = visibleNotebook(page).locator('.jp-CodeCell').first();
+  // Plotly's own renderer drew it: an SVG plot with its toolbar, not the text fallback.
+  await expect(output.locator('.js-plotly-plot')).toBeVisible();
+  await expect(output.locator('.js-plotly-plot .modebar')).toHaveCount(1);
+  await expect(output.locator('.js-plotly-plot')).toContainText(
+    'Pairs by gender'
+  );
+});
