@@ -257,6 +257,14 @@ class TextDelta(Event):
     text: str
 
 
+class ThinkingDelta(Event):
+    """What the model writes while it thinks or between tool calls (today's models return
+    that text as thinking blocks): shown to the person, never part of the answer."""
+
+    type: Literal["thinking_delta"] = "thinking_delta"
+    text: str
+
+
 class CodeDelta(Event):
     type: Literal["code_delta"] = "code_delta"
     tool_use_id: str

@@ -56,6 +56,7 @@ from .models import (
     Phase,
     Provenance,
     TextDelta,
+    ThinkingDelta,
     TurnFinished,
     TurnInfo,
     TurnRequest,
@@ -63,6 +64,9 @@ from .models import (
     Usage,
 )
 
+#: Content blocks the model thinks in; passed back unchanged within the turn (they are
+#: part of `message.content`), never part of the answer.
+THINKING_BLOCKS = frozenset({"thinking", "redacted_thinking"})
 #: Minimum seconds between two code snapshots sent for the same tool call.
 CODE_DELTA_INTERVAL = 0.1
 #: Minimum seconds between two output snapshots sent for the same running cell.
@@ -86,6 +90,8 @@ class TurnSettings:
     images_to_claude: bool = True
     image_max_px: int = 1024
     max_images_per_turn: int = 4
+    #: The Messages API's `thinking` parameter for the model (llm/models.thinking_config).
+    thinking: dict[str, Any] | None = None
 
 
 class Turn:
@@ -528,12 +534,15 @@ class TurnRunner:
             "messages": messages,
             "tools": tools.TOOLS,
         }
+        if self.settings.thinking is not None:
+            kwargs["thinking"] = self.settings.thinking
         if not allow_tools:
             kwargs["tool_choice"] = {"type": "none"}
             if not quiet:
                 self.turn.emit(Phase(phase="answering"))
         partial: dict[int, str] = {}
         block_ids: dict[int, str] = {}
+        thought = False  # a thinking block came in this response
         last_sent: dict[int, float] = {}
         async with self.claude.messages.stream(**kwargs) as stream:
             async for event in stream:
@@ -541,10 +550,19 @@ class TurnRunner:
                     block_ids[event.index] = event.content_block.id
                     partial[event.index] = ""
                     self.turn.emit(Phase(phase="writing_code"))
+                elif event.type == "content_block_start" and event.content_block.type in THINKING_BLOCKS:
+                    if not quiet:
+                        self.turn.emit(Phase(phase="thinking"))  # the status says so, not "Answering"
+                        thought = True
+                elif event.type == "content_block_start" and event.content_block.type == "text":
+                    if thought and not allow_tools and not quiet:
+                        self.turn.emit(Phase(phase="answering"))  # done thinking: the answer comes
                 elif event.type != "content_block_delta":
                     continue
                 elif event.delta.type == "text_delta" and not quiet:
                     self.turn.emit(TextDelta(text=event.delta.text))
+                elif event.delta.type == "thinking_delta" and event.delta.thinking and not quiet:
+                    self.turn.emit(ThinkingDelta(text=event.delta.thinking))
                 elif event.delta.type == "input_json_delta":
                     index = event.index
                     partial[index] = partial.get(index, "") + event.delta.partial_json

@@ -33,6 +33,7 @@ from .models import (
     UndoRequest,
     WarmRequest,
 )
+from .llm.models import thinking_config
 from .record import attachments_of, read_record, undo_plan, with_settings
 from .turn import Turn, TurnRunner, TurnSettings
 
@@ -52,6 +53,7 @@ class TurnRegistry:
         #: Per notebook: the task that starts its executor and makes its files available.
         self._preparing: dict[str, asyncio.Task] = {}
         self._claude: anthropic.AsyncAnthropic | None = None
+        self._thinking: dict[str, dict[str, Any] | None] = {}  # model -> its thinking config
         self._sweeper: PeriodicCallback | None = None
         #: Set by close(): no panel can come back, so turns waiting for one write at once.
         self._closing = asyncio.Event()
@@ -165,6 +167,7 @@ class TurnRegistry:
         executor = self.executor_for(path, request.executor, _saved_state(request), cells)
         ready = self.prepare(path, executor, files)
         turn = Turn(request, read_record(record, self.app.context_level))
+        model = request.model or self.app.model
         runner = TurnRunner(
             turn,
             claude=claude,
@@ -172,7 +175,8 @@ class TurnRegistry:
             ready=ready,
             files=files,
             settings=TurnSettings(
-                model=request.model or self.app.model,
+                model=model,
+                thinking=await self.thinking_config(model),
                 max_steps=self.app.max_steps,
                 max_tokens=self.app.max_tokens,
                 execution_timeout=self.app.execution_timeout,
@@ -192,6 +196,12 @@ class TurnRegistry:
         self._forget_old_turns()
         turn.task = asyncio.create_task(self._run(turn, runner))
         return turn
+
+    async def thinking_config(self, model: str) -> dict[str, Any] | None:
+        """How `model` is asked to think (llm/models.thinking_config), asked once per model."""
+        if model not in self._thinking:
+            self._thinking[model] = await thinking_config(self.claude, model, self.log)
+        return self._thinking[model]
 
     async def inspect_attachments(
         self, notebook_path: str, paths: list[str], level: str | None

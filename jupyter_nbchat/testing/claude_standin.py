@@ -22,6 +22,8 @@ from typing import Any
 from tornado import httpserver, web
 from tornado.netutil import bind_sockets
 
+from . import claude_api
+
 #: Characters per text_delta / input_json_delta chunk, so streaming is real.
 CHUNK = 24
 
@@ -108,6 +110,8 @@ class ClaudeStandIn:
     def __init__(self) -> None:
         self.responses: deque[dict[str, Any]] = deque()
         self.requests: list[dict[str, Any]] = []
+        #: Signature -> full text of every thinking block handed out (to check them coming back).
+        self.thinking: dict[str, str] = {}
         self.port: int | None = None
         self._server: httpserver.HTTPServer | None = None
 
@@ -141,6 +145,7 @@ class ClaudeStandIn:
         return web.Application(
             [
                 (r"/v1/messages", MessagesHandler, {"standin": self}),
+                (r"/v1/models/([^/]+)", ModelHandler),
                 (r"/_standin/health", HealthHandler),
                 (r"/_standin/script", ScriptHandler, {"standin": self}),
                 (r"/_standin/requests", RequestsHandler, {"standin": self}),
@@ -192,6 +197,16 @@ class RequestsHandler(_StandInHandler):
         self.write_json({"requests": self.standin.requests})
 
 
+class ModelHandler(_StandInHandler):
+    def get(self, model: str) -> None:
+        """The Models API: what the model supports (testing/claude_api.py), or 404."""
+        info = claude_api.model_info(model)
+        if info is None:
+            error = {"type": "not_found_error", "message": f"model: {model}"}
+            return self.write_json({"type": "error", "error": error}, status=404)
+        self.write_json(info)
+
+
 class ResetHandler(_StandInHandler):
     def post(self) -> None:
         self.standin.reset()
@@ -212,10 +227,15 @@ class MessagesHandler(_StandInHandler):
         problem = image_problem(body.get("messages", []))
         if problem is not None:  # as the real API: a bad image fails the whole request
             return self._error(400, f"messages: {problem}")
+        problem = claude_api.behaviour(body.get("model", "")).refusal(body)
+        problem = problem or claude_api.tampered_thinking(body, self.standin.thinking)
+        if problem is not None:  # what today's models refuse (testing/claude_api.py)
+            return self._error(400, problem)
         response = self.standin.next_response()
         if response.get("status"):
             return self._error(int(response["status"]), response.get("message", "scripted error"))
-        message, stream_events = _build_message(body, response)
+        content = claude_api.shape_content(body, response.get("content", []), self.standin.thinking)
+        message, stream_events = _build_message(body, {**response, "content": content})
         if response.get("delay"):  # time "Claude" spends before answering (benchmarks)
             await asyncio.sleep(float(response["delay"]))
         if not body.get("stream"):
@@ -276,7 +296,17 @@ def _build_message(body: dict[str, Any], response: dict[str, Any]) -> tuple[dict
         ("message_start", {"type": "message_start", "message": {**message, "content": [], "stop_reason": None, "usage": start_usage}}),
     ]
     for index, block in enumerate(content):
-        if block["type"] == "text":
+        if block["type"] == "thinking":
+            start = {"type": "thinking", "thinking": "", "signature": ""}
+            events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": start}))
+            for i in range(0, len(block["thinking"]), CHUNK):
+                delta = {"type": "thinking_delta", "thinking": block["thinking"][i : i + CHUNK]}
+                events.append(("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}))
+            delta = {"type": "signature_delta", "signature": block["signature"]}
+            events.append(("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}))
+        elif block["type"] == "redacted_thinking":
+            events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": block}))
+        elif block["type"] == "text":
             events.append(("content_block_start", {"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}))
             for i in range(0, len(block["text"]), CHUNK):
                 delta = {"type": "text_delta", "text": block["text"][i : i + CHUNK]}

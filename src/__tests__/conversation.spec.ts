@@ -171,6 +171,24 @@ describe('applyEvent', () => {
     expect(state.items.map(i => i.kind)).toEqual(['question', 'answer']);
   });
 
+  it('keeps the notes written while thinking apart from the prose, and the answer replaces only the prose', () => {
+    const state = replay(started, [
+      { seq: 1, turn_id: TURN, type: 'thinking_delta', text: 'Loading ' },
+      { seq: 2, turn_id: TURN, type: 'thinking_delta', text: 'the file.' },
+      { seq: 3, turn_id: TURN, type: 'text_delta', text: 'The answer' },
+      { seq: 4, turn_id: TURN, type: 'answer', text: 'The answer is 42.' }
+    ]);
+    expect(state.items.map(i => i.kind)).toEqual([
+      'question',
+      'text',
+      'answer'
+    ]);
+    expect(state.items[1]).toMatchObject({
+      text: 'Loading the file.',
+      thinking: true
+    });
+  });
+
   it('shows errors and a stopped turn', () => {
     const state = replay(started, [
       {

@@ -418,6 +418,12 @@ export interface ITextDeltaEvent extends IEventBase {
   text: string;
 }
 
+/** What the model writes while it thinks or between tool calls (never the answer). */
+export interface IThinkingDeltaEvent extends IEventBase {
+  type: 'thinking_delta';
+  text: string;
+}
+
 export interface ICodeDeltaEvent extends IEventBase {
   type: 'code_delta';
   tool_use_id: string;
@@ -590,6 +596,7 @@ export interface ITurnFinishedEvent extends IEventBase {
 export type TurnEvent =
   | ITurnStartedEvent
   | ITextDeltaEvent
+  | IThinkingDeltaEvent
   | ICodeDeltaEvent
   | ICellRunningEvent
   | IPhaseEvent

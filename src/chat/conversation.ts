@@ -61,10 +61,11 @@ export interface IQuestionItem extends IItemBase {
   text: string;
 }
 
-/** Claude's prose, streamed. */
+/** Claude's prose, streamed; `thinking`: what it wrote while thinking or between tool calls. */
 export interface ITextItem extends IItemBase {
   kind: 'text';
   text: string;
+  thinking?: boolean;
 }
 
 /** Code Claude is writing (snapshot), proposed for review, or running. */
@@ -369,15 +370,23 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
       }
       break;
 
-    case 'text_delta': {
+    case 'text_delta':
+    case 'thinking_delta': {
+      const thinking = event.type === 'thinking_delta';
       const last = items[items.length - 1];
-      if (last && last.kind === 'text' && last.turnId === turnId) {
+      if (
+        last &&
+        last.kind === 'text' &&
+        last.turnId === turnId &&
+        !!last.thinking === thinking
+      ) {
         items = [
           ...items.slice(0, -1),
           { ...last, text: last.text + event.text }
         ];
       } else {
-        items = [...items, { kind: 'text', key, turnId, text: event.text }];
+        const item: ITextItem = { kind: 'text', key, turnId, text: event.text };
+        items = [...items, thinking ? { ...item, thinking } : item];
       }
       break;
     }
@@ -495,7 +504,7 @@ export function applyEvent(state: IChatState, event: TurnEvent): IChatState {
       // The answer usually arrived as text deltas first: replace that prose.
       const last = items[items.length - 1];
       const base =
-        last && last.kind === 'text' && last.turnId === turnId
+        last && last.kind === 'text' && !last.thinking && last.turnId === turnId
           ? items.slice(0, -1)
           : items;
       const unverified = event.unverified ?? [];

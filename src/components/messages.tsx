@@ -216,7 +216,14 @@ function Message(props: {
         </div>
       );
     case 'text':
-      return (
+      return item.thinking ? (
+        <div
+          className="jp-NbChat-message jp-NbChat-thinking"
+          aria-label={trans.__('Claude’s notes while it works')}
+        >
+          <div className="jp-NbChat-plainText">{item.text}</div>
+        </div>
+      ) : (
         <div className="jp-NbChat-message jp-NbChat-text">
           <div className="jp-NbChat-plainText">{item.text}</div>
         </div>

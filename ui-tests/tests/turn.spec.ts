@@ -55,6 +55,11 @@ test('a question becomes a run code cell and an answer', async ({
     timeout: 60_000
   });
   await expect(chat.locator('.jp-NbChat-cell')).toContainText('x is 42');
+  // Today's model returns its note before the tool call as thinking: the panel shows it,
+  // apart from the answer (the server asks for that text; llm/models.thinking_config).
+  await expect(chat.locator('.jp-NbChat-thinking')).toHaveText(
+    'Let me compute that.'
+  );
   await expect(box).toHaveValue('');
   await expect(chat.getByRole('button', { name: 'Send' })).toBeVisible();
 
