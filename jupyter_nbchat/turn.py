@@ -397,9 +397,7 @@ class TurnRunner:
         facts = await self._environment()
         timeout = self.settings.execution_timeout
         where = prompts.describe_environment(self.executor.name, facts, timeout)
-        system = context.system_blocks(
-            prompts.system_prompt(where), self.files.prompt if self.files else ""
-        )
+        system = context.system_blocks(prompts.system_prompt(), self.files.prompt if self.files else "")
         self.turn.emit(self._provenance(system, facts))
         earlier = [r for r in turn_records(self.turn.record) if r.turn_id != self.turn.id]
         history, person_cells = context.history_messages(self.cells, earlier)
@@ -414,7 +412,7 @@ class TurnRunner:
             person_cells = [c for c in person_cells if c.id != focus[1].id]
         messages = history + [
             context.question_message(
-                self.turn.request.question, person_cells=person_cells, variables=variables, focus=about
+                self.turn.request.question, person_cells=person_cells, variables=variables, focus=about, environment=where
             )
         ]
         for step in range(self.settings.max_steps + 1):

@@ -143,9 +143,11 @@ async def test_environment_facts_come_from_the_kernel(nbchat, claude_standin, no
 
     claude_standin.script(claude_standin.text("hi"))
     await nbchat.ask(notebook_path, "hi")
-    system = claude_standin.requests[0]["body"]["system"][0]["text"]
-    assert f"Python {sys.version.split()[0]}" in system
-    assert "notebook's own Jupyter kernel" in system and "at most 60 s" in system
+    body = claude_standin.requests[0]["body"]
+    where = next(b["text"] for b in body["messages"][-1]["content"] if b["text"].startswith("Where the code runs:"))
+    assert f"Python {sys.version.split()[0]}" in where
+    assert "notebook's own Jupyter kernel" in where and "at most 60 s" in where
+    assert f"Python {sys.version.split()[0]}" not in body["system"][0]["text"]  # the same bytes every turn
 
 
 async def test_cost_is_estimated_from_usage(nbchat, claude_standin, notebook_path):

@@ -153,9 +153,11 @@ def question_message(
     files: str = "",
     variables: str = "",
     focus: dict[str, Any] | None = None,
+    environment: str = "",
 ) -> dict[str, Any]:
     """The new question, with what changed since the last turn before it (and the cell it
-    is about: a `focus_block`)."""
+    is about: a `focus_block`; where the code runs: `environment`, kept out of the system
+    prompt so that stays byte-identical from turn to turn)."""
     blocks: list[dict[str, Any]] = []
     if person_cells:
         blocks.append(_person_block(list(person_cells)))
@@ -163,6 +165,8 @@ def question_message(
         blocks.append({"type": "text", "text": files})
     if variables:
         blocks.append({"type": "text", "text": f"Live variables in the kernel now:\n{variables}"})
+    if environment:
+        blocks.append({"type": "text", "text": f"Where the code runs:\n{environment}"})
     if focus is not None:
         blocks.append(focus)
     blocks.append({"type": "text", "text": f"Question: {question}"})

@@ -37,14 +37,16 @@ from, like "Cell [3] shows 1,204 rows". Every number in your answer is looked up
 outputs (in the cell you name, when you name one); numbers found nowhere are marked as \
 unverified for the person. So never estimate, never compute in your head: print a number \
 in a cell before you quote it. If something could not be done, say so plainly.
-
-Where the code runs:
-{environment}
+- Each question comes with where the code runs (the executor, Python and package versions, \
+the time limit of a cell): write code that works there.
 """
 
 
-def system_prompt(environment: str) -> str:
-    return SYSTEM_PROMPT.format(environment=environment)
+def system_prompt() -> str:
+    """The system prompt: the same bytes every turn (the prompt cache's first prefix). What
+    changes from turn to turn (where code runs, which versions a sandbox reported once it was
+    up) goes with the question instead (`describe_environment`)."""
+    return SYSTEM_PROMPT
 
 
 def describe_environment(executor_name: str, facts: dict[str, Any], timeout: float) -> str:
