@@ -187,7 +187,8 @@ async def image_turn(server: Server, claude: ClaudeStandIn, notebook: str, on: b
         if "image/png" in o.get("data", {})
     )
     sent = list(_image_blocks(carrying.get("messages", [])))
-    return {"tokens": tokens, "turn_tokens": usage["input_tokens"], "png": drawn, "sent": sent}
+    billed = usage["input_tokens"] + usage.get("cache_read_input_tokens", 0) + usage.get("cache_creation_input_tokens", 0)
+    return {"tokens": tokens, "turn_tokens": billed, "png": drawn, "sent": sent}
 
 
 def png_size(data: str) -> tuple[int, int]:

@@ -70,7 +70,10 @@ async def test_a_chart_reaches_claude_downscaled(nbchat, claude_standin, noteboo
     # The stand-in counts image tokens as the API does (width x height / 750): the usage
     # figures include what the image cost.
     first, last = of_type(events, "usage")[0], of_type(events, "usage")[-1]
-    assert last["input_tokens"] - first["input_tokens"] >= image.size[0] * image.size[1] // 750
+    def billed(usage):  # uncached, written to and read from the prompt cache
+        return usage["input_tokens"] + usage["cache_creation_input_tokens"] + usage["cache_read_input_tokens"]
+
+    assert billed(last) - 2 * billed(first) >= image.size[0] * image.size[1] // 750
 
 
 class TestCapPerTurn:

@@ -153,3 +153,94 @@ def shape_content(body: dict[str, Any], content: list[dict[str, Any]], issued: d
         else:
             shaped.append(block)
     return shaped
+
+
+# -- prompt caching, as the API counts it --------------------------------------------------
+
+#: The shortest prefix each model caches (Anthropic's prompt-caching documentation and
+#: gateway tables, read 2026-12-01; one report has Sonnet 4.6 at 2,048). First match wins.
+CACHE_MINIMUM: list[tuple[str, int]] = [
+    (r"claude-(opus-5|fable-5)", 512),
+    (r"claude-sonnet-5", 1024),
+    (r"claude-opus-4-8", 1024),
+    (r"claude-sonnet-4-6", 2048),
+    (r"claude-(haiku-4-5|opus-4-[567])", 4096),
+    (r"claude-3(-5)?-haiku", 2048),
+    (r"", 1024),
+]
+#: Breakpoints a request may set; how many blocks before a breakpoint a hit is looked for.
+MAX_BREAKPOINTS = 4
+LOOKBACK_BLOCKS = 20
+#: Seconds an entry lives after its last use (the default "5m" lifetime).
+CACHE_TTL = 300.0
+
+
+def cache_minimum(model: str) -> int:
+    return next(n for pattern, n in CACHE_MINIMUM if re.match(pattern, model or ""))
+
+
+class PromptCache:
+    """Prefixes cached for the stand-in's requests, counted the way the API bills them:
+    a prefix is written at a `cache_control` breakpoint when it is at least the model's
+    minimum long, lives `CACHE_TTL` seconds after its last use, and is found from a
+    breakpoint by looking back at most `LOOKBACK_BLOCKS` block boundaries. Prefixes are
+    tools, then system blocks, then message blocks, in order (tokens: `count`)."""
+
+    def __init__(self, clock: Any = None) -> None:
+        import time
+
+        self.clock = clock or time.monotonic
+        self.entries: dict[str, float] = {}  # prefix hash -> expiry
+
+    def usage(self, body: dict[str, Any], count: Any) -> dict[str, int] | str:
+        """{input_tokens, cache_read_input_tokens, cache_creation_input_tokens}, or why the
+        request is refused (too many breakpoints)."""
+        hashes, totals, marks = [], [], []
+        digest, total = hashlib.sha256(str(body.get("model")).encode()), 0
+        for role, block in _blocks(body):
+            clean = {k: v for k, v in block.items() if k != "cache_control"} if isinstance(block, dict) else block
+            digest.update(f"{role}\0".encode() + repr(clean).encode())
+            total += count(clean)
+            hashes.append(digest.copy().hexdigest())
+            totals.append(total)
+            marks.append(isinstance(block, dict) and "cache_control" in block)
+        points = [i for i, marked in enumerate(marks) if marked]
+        if len(points) > MAX_BREAKPOINTS:
+            return f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided. Found {len(points)}."
+        now = self.clock()
+        self.entries = {h: t for h, t in self.entries.items() if t > now}
+        read_at = -1
+        for point in points:
+            for i in range(point, max(point - LOOKBACK_BLOCKS, -1), -1):
+                if hashes[i] in self.entries:
+                    read_at = max(read_at, i)
+                    break
+        read = totals[read_at] if read_at >= 0 else 0
+        if read_at >= 0:
+            self.entries[hashes[read_at]] = now + CACHE_TTL
+        written_to = read_at
+        for point in points:
+            if point > read_at and totals[point] >= cache_minimum(body.get("model", "")):
+                self.entries[hashes[point]] = now + CACHE_TTL
+                written_to = max(written_to, point)
+        written = totals[written_to] - read if written_to > read_at else 0
+        whole = totals[-1] if totals else 0
+        return {"input_tokens": whole - read - written, "cache_read_input_tokens": read, "cache_creation_input_tokens": written}
+
+
+def _blocks(body: dict[str, Any]) -> Any:
+    """(role, block) of a request in the order the cache reads them."""
+    for tool in body.get("tools") or []:
+        yield "tools", tool
+    system = body.get("system")
+    if isinstance(system, str):
+        yield "system", {"type": "text", "text": system}
+    else:
+        for block in system or []:
+            yield "system", block
+    for index, message in enumerate(body.get("messages") or []):
+        content = message.get("content")
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        for block in content or []:
+            yield f"{index}:{message.get('role')}", block

@@ -112,6 +112,8 @@ class ClaudeStandIn:
         self.requests: list[dict[str, Any]] = []
         #: Signature -> full text of every thinking block handed out (to check them coming back).
         self.thinking: dict[str, str] = {}
+        #: Prefixes cached as the real API caches them; usage figures come from it.
+        self.cache = claude_api.PromptCache()
         self.port: int | None = None
         self._server: httpserver.HTTPServer | None = None
 
@@ -124,6 +126,7 @@ class ClaudeStandIn:
     def reset(self) -> None:
         self.responses.clear()
         self.requests.clear()
+        self.cache = claude_api.PromptCache()
 
     @staticmethod
     def text(text: str, **extra: Any) -> dict[str, Any]:
@@ -234,8 +237,11 @@ class MessagesHandler(_StandInHandler):
         response = self.standin.next_response()
         if response.get("status"):
             return self._error(int(response["status"]), response.get("message", "scripted error"))
+        cached = self.standin.cache.usage(body, _estimate_tokens)
+        if isinstance(cached, str):
+            return self._error(400, cached)
         content = claude_api.shape_content(body, response.get("content", []), self.standin.thinking)
-        message, stream_events = _build_message(body, {**response, "content": content})
+        message, stream_events = _build_message(body, {**response, "content": content}, cached)
         if response.get("delay"):  # time "Claude" spends before answering (benchmarks)
             await asyncio.sleep(float(response["delay"]))
         if not body.get("stream"):
@@ -266,8 +272,11 @@ class MessagesHandler(_StandInHandler):
         self.write_json({"type": "error", "error": error}, status=status)
 
 
-def _build_message(body: dict[str, Any], response: dict[str, Any]) -> tuple[dict[str, Any], list]:
-    """The final Message and the SSE events that stream it, from a scripted response."""
+def _build_message(
+    body: dict[str, Any], response: dict[str, Any], cached: dict[str, int]
+) -> tuple[dict[str, Any], list]:
+    """The final Message and the SSE events that stream it, from a scripted response;
+    `cached`: the input tokens as the prompt cache bills them (claude_api.PromptCache)."""
     content = []
     for block in response.get("content", []):
         if block["type"] == "tool_use":
@@ -275,10 +284,8 @@ def _build_message(body: dict[str, Any], response: dict[str, Any]) -> tuple[dict
         content.append(block)
     has_tool = any(b["type"] == "tool_use" for b in content)
     usage = {
-        "input_tokens": _estimate_tokens(body.get("messages", [])) + _estimate_tokens(body.get("system", "")),
+        **cached,
         "output_tokens": _estimate_tokens(content),
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
         **response.get("usage", {}),
     }
     message = {
