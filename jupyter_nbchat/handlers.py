@@ -275,6 +275,11 @@ class EventsHandler(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, webso
     def on_close(self) -> None:
         if self._pump is not None:
             self._pump.cancel()
+        # jupyter_server stops the keep-alive ping only at its next tick (30 s on): a
+        # closed socket would be held that long; release it now.
+        if self.ping_callback is not None:
+            self.ping_callback.stop()
+            self.ping_callback = None
 
 
 def route_table() -> list[tuple[str, type]]:

@@ -80,6 +80,13 @@ class GatewayChannels:
         except asyncio.TimeoutError:
             raise queue.Empty from None
 
+    async def get_shell_msg(self, timeout: float | None = None) -> dict[str, Any]:
+        """The next shell reply (execute replies are read and dropped, so none pile up)."""
+        try:
+            return await asyncio.wait_for(self._queues["shell"].get(), timeout)
+        except asyncio.TimeoutError:
+            raise queue.Empty from None
+
     async def wait_for_ready(self, timeout: float = 60) -> None:
         msg_id = self._send("kernel_info_request", {})
         loop = asyncio.get_running_loop()

@@ -12,6 +12,12 @@ entries skipped; see `workspace`) and what changed is reported.
 A kernel that dies under a cell is restarted by the server's kernel restarter; the
 cell then ends with a `KernelDied` error output (variables are gone) and the next
 cell runs in the restarted kernel.
+
+Stopping a cell is race-free: the kernel ignores an interrupt that arrives before it enters
+the cell's handler, so the executor interrupts only once the kernel says it runs our
+execution (`execute_input`), and again until it ends. Every execution's shell reply is read
+(or dropped when stale): nothing else reads them, and each one left queued is kept for the
+life of the client.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import os
 import posixpath
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +44,14 @@ from .outputs import MAX_OUTPUT_CHARS, CellOutputs, error_output
 
 #: How often a silent execution checks that the kernel is still alive.
 ALIVE_CHECK_SECONDS = 2.0
-#: After an interrupt, how long to wait for the kernel to report idle.
+#: After Stop or a timeout, how long to wait for the kernel to start (if it had not) and end
+#: our execution, interrupting it meanwhile.
 INTERRUPT_GRACE_SECONDS = 10.0
+#: While stopping, how long an interrupt may go without effect before it is sent again.
+REINTERRUPT_SECONDS = 0.5
+#: Once our execution is idle, how long its shell reply may take to arrive (it is sent
+#: before the idle status, so normally it is already there).
+REPLY_SECONDS = 1.0
 #: How long a dead kernel is left to the server's restarter before we restart it.
 RESTARTER_GRACE_SECONDS = 15.0
 KERNEL_DIED_MESSAGE = (
@@ -52,6 +65,23 @@ KERNEL_DIED_NOTICE = (
 
 async def _maybe_await(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
+
+
+@dataclass
+class _Execution:
+    """One execute request as the kernel reported it on iopub (messages with its msg_id)."""
+
+    msg_id: str
+    collector: CellOutputs
+    silent: bool = False
+    busy: bool = False  # the kernel took the request; an interrupt now may still be ignored
+    running: bool = False  # `execute_input`: the kernel is in the cell's handler
+    done: bool = False  # idle: the kernel finished with it
+
+    @property
+    def started(self) -> bool:
+        """An interrupt now reaches the cell (a silent one has no `execute_input`: busy)."""
+        return self.running or (self.silent and self.busy)
 
 
 class KernelExecutor(Executor):
@@ -199,19 +229,22 @@ class KernelExecutor(Executor):
                 code, store_history=True, allow_stdin=False, stop_on_error=False
             )
             collector = self.live = CellOutputs(self.max_output_chars, on_change=on_output)
+            run = _Execution(msg_id, collector)
             deadline = time.monotonic() + timeout
             notices: list[str] = []
             try:
-                finished = await self._collect(client, msg_id, collector, deadline)
+                finished = await self._collect(client, run, deadline)
             except asyncio.CancelledError:
-                await self._interrupt_and_drain(client, msg_id, collector)
+                await self._interrupt_and_drain(client, run, stopped=True)
                 raise
             except KernelDied:
                 finished = True
                 collector.add(error_output("KernelDied", KERNEL_DIED_MESSAGE))
                 notices.append(KERNEL_DIED_NOTICE)
+            if finished and run.done:
+                await self._read_reply(client, msg_id)
             if not finished:
-                await self._interrupt_and_drain(client, msg_id, collector)
+                await self._interrupt_and_drain(client, run)
                 collector.add(
                     error_output(
                         "TimeoutError",
@@ -251,20 +284,23 @@ class KernelExecutor(Executor):
             client = self._client
             msg_id = client.execute(code, silent=True, store_history=False, allow_stdin=False)
             collector = CellOutputs(max_chars=None)
-            if not await self._collect(client, msg_id, collector, time.monotonic() + timeout):
-                await self._interrupt_and_drain(client, msg_id, collector)
+            run = _Execution(msg_id, collector, silent=True)
+            if not await self._collect(client, run, time.monotonic() + timeout):
+                await self._interrupt_and_drain(client, run)
                 raise TimeoutError("hidden execution timed out")
+            await self._read_reply(client, msg_id)
         error = collector.error()
         if error is not None:
             raise RuntimeError(f"{error['ename']}: {error['evalue']}")
         return collector.stdout()
 
     async def _collect(
-        self, client: Any, msg_id: str, collector: CellOutputs, deadline: float
+        self, client: Any, run: _Execution, deadline: float, until_started: bool = False
     ) -> bool:
-        """Read iopub until our execution is idle; False when the deadline passed first."""
+        """Read iopub until our execution is idle (or, `until_started`, until it has started);
+        False when the deadline passed first."""
         restarts = self._restarts
-        while True:
+        while not run.done:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
@@ -278,13 +314,19 @@ class KernelExecutor(Executor):
                     await self._drop_client()
                     raise KernelDied(dead_id or "") from None
                 continue
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            if msg.get("parent_header", {}).get("msg_id") != run.msg_id:
                 continue
-            if msg["header"]["msg_type"] == "status":
-                if msg["content"].get("execution_state") == "idle":
-                    return True
-                continue
-            collector.handle(msg)
+            msg_type = msg["header"]["msg_type"]
+            if msg_type == "status":
+                state = msg["content"].get("execution_state")
+                run.busy = run.busy or state == "busy"
+                run.done = state == "idle"
+            else:
+                run.running = run.running or msg_type == "execute_input"
+                run.collector.handle(msg)
+            if until_started and run.started:
+                return True
+        return True
 
     async def _alive(self) -> bool:
         km = self.kernel_manager
@@ -293,16 +335,61 @@ class KernelExecutor(Executor):
         return bool(await _maybe_await(km.get_kernel(self.kernel_id).is_alive()))
 
     async def _interrupt_and_drain(
-        self, client: Any, msg_id: str, collector: CellOutputs
+        self, client: Any, run: _Execution, stopped: bool = False
     ) -> None:
-        """Interrupt the kernel and keep the outputs it still sends (the KeyboardInterrupt)."""
-        await self.interrupt()
+        """Stop our execution and keep the outputs it still sends (the KeyboardInterrupt).
+
+        Shielded: the caller's cancellation (Stop) must not cut the stop short. `stopped`
+        (Stop, not a timeout): a cell the kernel ended without an error, and without saying
+        it completed, was interrupted before it ran; it ends with a KeyboardInterrupt too."""
         try:
-            await asyncio.shield(
-                self._collect(client, msg_id, collector, time.monotonic() + INTERRUPT_GRACE_SECONDS)
-            )
+            await asyncio.shield(self._stop(client, run))
         except (KernelDied, asyncio.CancelledError):
-            pass
+            return
+        if not run.done:
+            return
+        reply = await self._read_reply(client, run.msg_id)
+        completed = reply is not None and reply["content"].get("status") == "ok"
+        if stopped and run.collector.error() is None and not completed:
+            stop = error_output("KeyboardInterrupt", "The cell was stopped as it started.")
+            run.collector.add(stop)
+
+    async def _stop(self, client: Any, run: _Execution) -> None:
+        """Interrupt our execution once the kernel runs it, and again until it ends.
+
+        ipykernel installs its SIGINT handler only around a request's handler: an interrupt
+        that lands before (the request still in flight, or just taken) is ignored. So wait
+        for `execute_input`, then interrupt every REINTERRUPT_SECONDS until idle or an error
+        shows. An execution the kernel has not started within the grace (queued behind
+        another client's) is left alone: interrupting would stop someone else's code."""
+        deadline = time.monotonic() + INTERRUPT_GRACE_SECONDS
+        while not run.done and time.monotonic() < deadline:
+            if not run.started:
+                await self._collect(client, run, deadline, until_started=True)
+                continue
+            if run.collector.error() is None:
+                await self.interrupt()
+            await self._collect(client, run, min(deadline, time.monotonic() + REINTERRUPT_SECONDS))
+
+    async def _read_reply(self, client: Any, msg_id: str) -> dict[str, Any] | None:
+        """Read our execution's shell reply, dropping stale replies to other requests.
+
+        Nothing else reads the shell channel: an unread reply (about 10 KiB) stays queued
+        for the life of the client. None when it does not come within REPLY_SECONDS (a
+        kernel interrupted before it ran the cell sends none; it is dropped later if late)
+        or the client has no shell channel to read."""
+        get_shell_msg = getattr(client, "get_shell_msg", None)
+        if get_shell_msg is None:
+            return None
+        deadline = time.monotonic() + REPLY_SECONDS
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                reply = await get_shell_msg(timeout=remaining)
+            except Exception:  # noqa: BLE001 - queue.Empty (nothing came), or a closed channel
+                return None
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return reply
+        return None
 
     async def sync_files(self, files: list[LocalFile]) -> SyncReport:
         """The kernel runs next to the notebook: its files are already where the code looks."""
