@@ -341,7 +341,8 @@ class TurnRunner:
             turn.emit(CellEvent(role="question", cell=notebook.question_cell(turn.id, turn.request.question)))
         focus = self._focus()
         if focus is not None:
-            turn.emit(Focus(cell_id=focus[1].id, action=focus[0], cell=focus[1].model_dump(), index=focus[2]))  # type: ignore[arg-type]
+            cell = focus[1].model_dump(exclude=None if focus[1].cell_type == "code" else {"outputs", "execution_count"})
+            turn.emit(Focus(cell_id=focus[1].id, action=focus[0], cell=cell, index=focus[2]))  # type: ignore[arg-type]
         if self.files is not None:
             turn.emit(
                 Manifest(
