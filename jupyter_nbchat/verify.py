@@ -417,6 +417,9 @@ class Verifications:
             max_copy_back_bytes=0,
             log=self.log,
             max_output_chars=self.app.max_output_chars,
+            # A server that dies mid-verification leaves it behind; the next start kills it
+            # (no notebook records it: turn_registry.kill_orphans).
+            metadata={"instance": self.app.instance_id, "notebook": path},
         )
         try:
             await executor.ensure_ready()
