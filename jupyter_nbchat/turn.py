@@ -405,7 +405,9 @@ class TurnRunner:
         variables = ""
         if any(c.cell_type == "code" for c in self.cells):
             await self._until_ready()
-            variables = describe_variables(await list_variables(self.executor))
+            level = self.turn.request.context_level or self.turn.record.get("context_level")
+            dtypes = level in ("schema", "sample")  # the person chose to tell Claude types
+            variables = describe_variables(await list_variables(self.executor), dtypes=dtypes)
             self._announce()
         focus = self._focus()
         about = context.focus_block(focus[1], focus[2], focus[0]) if focus else None

@@ -226,3 +226,14 @@ def test_history_mixes_question_cells_and_metadata_records():
     # Without records, a turn with no question cell still appears (with its cells).
     bare, _ = history_messages(cells)
     assert len(bare) == 2 * 3
+
+
+async def test_at_the_schema_level_live_dataframes_come_with_their_dtypes(nbchat, claude_standin, notebook_path):
+    claude_standin.script(claude_standin.code("import pandas as pd\nprices = pd.DataFrame({'price': [1.5], 'n': [2]})"), claude_standin.text("Made."))
+    first = await nbchat.ask(notebook_path, "Make it")
+    cells = [e["cell"] for e in of_type(first, "cell")]
+    for level, shown in (("headers", False), ("schema", True)):
+        claude_standin.script(claude_standin.text("Known."))
+        await nbchat.ask(notebook_path, "Types?", cells=cells, context_level=level)
+        told = next(b["text"] for b in claude_standin.requests[-1]["body"]["messages"][-1]["content"] if "Live variables" in b["text"])
+        assert ("float64" in told) is shown and ("int64" in told) is shown, (level, told)

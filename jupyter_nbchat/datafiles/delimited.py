@@ -12,8 +12,10 @@ stitches the blocks together. Blank lines, which pandas skips, come from the sam
 Parity is right exactly when every quote opens or closes a field the way the csv module and
 pandas read it: a quote that opens a field follows a delimiter, a line end or another quote.
 The masks check that too; a file with a stray quote (`5" pipe`), or one ending inside quotes,
-is counted with Python's csv module instead (exact, slower). UTF-16/32 files are counted with
-the csv module directly.
+is counted with Python's csv module instead (exact, slower). So is a file holding a line end
+the masks do not count (a lone CR in an LF file, an LF in a CR file) or a line of only spaces
+and tabs, both of which pandas reads otherwise (`_odd_lines`). UTF-16/32 files are counted
+with the csv module directly.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ class _Chunk:
     flips: int  # parity of the quotes in the chunk
     head: bytes  # first two bytes
     tail: bytes  # last two bytes
+    odd: tuple[bool, bool] = (False, False)  # a line end or line pandas reads otherwise (see _odd_lines)
+    head_ws: int = 0  # the first (partial) line: 0 not only spaces/tabs, 1 empty, 2 spaces/tabs
+    tail_ws: int = 0  # the same for the last (partial) line
 
 
 @dataclass
@@ -142,7 +147,35 @@ def _popcount(words: np.ndarray, counts: np.ndarray) -> int:
     return int(counts.sum(dtype=np.int64))
 
 
-def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, newline: int, delimiter: int) -> _Chunk:
+def _earlier(words: np.ndarray, by: int, out: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """Bit i set where bit i+`by` was set (across words; nothing moves in at the end)."""
+    np.right_shift(words, np.uint64(by), out=out)
+    np.left_shift(words[1:], np.uint64(64 - by), out=tmp[:-1])
+    out[:-1] |= tmp[:-1]
+    return out
+
+
+def _add_carrying(x: np.ndarray, y: np.ndarray, out: np.ndarray, flags: np.ndarray) -> None:
+    """out = x + y as one little-endian integer of len(x) words (the last carry is dropped)."""
+    np.add(x, y, out=out)
+    np.less(out, x, out=flags)
+    at = np.flatnonzero(flags[:-1]) + 1
+    while at.size:  # carries into the next word; again where that word was all ones
+        out[at] += np.uint64(1)
+        at = at[out[at] == 0] + 1
+        at = at[at < out.size]
+
+
+def _ws_kind(line: bytes, ws: bytes) -> int:
+    """0: holds more than spaces/tabs, 1: empty (or a lone CR), 2: only spaces/tabs."""
+    body = line[:-1] if line.endswith(b"\r") else line
+    if not body:
+        return 1
+    return 2 if not body.translate(None, ws) else 0
+
+
+def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, newline: int, delimiter: int,
+                 other: bool = False) -> _Chunk:
     """Counts for the first `got` bytes of `a` (at most BLOCK, zero-padded to a multiple of 64).
 
     The bytes are compared in cache-sized pieces; the bit masks of the whole block are then
@@ -171,6 +204,7 @@ def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, newline: int, delimiter:
     # Blank lines end in a newline one byte (LF LF) or two (LF CR LF) after another: look
     # closer, with a CR mask, only where two newlines share a word or meet across words.
     blank_total = blank_in = 0
+    cr_packed = False
     np.greater(c1, 1, out=sc.flags[:w])
     near = bool(sc.flags[:w].any())
     if not near and w > 1:
@@ -190,6 +224,7 @@ def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, newline: int, delimiter:
         if newline == LF:
             r = sc.r[:w]
             _pack(a, CR, sc.eq, r)
+            cr_packed = True
             after2 &= _later(r, 1, sc.d2[:w], t4)  # LF CR LF
             after1 |= after2
         after1 &= n
@@ -210,6 +245,7 @@ def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, newline: int, delimiter:
         bad ^= t3
         stray = (bool(t3.any()), bool(bad.any()))
     out_rows = total - in_rows
+    odd, head_ws, tail_ws = _odd_lines(sc, a, got, w, newline, delimiter, other, total, cr_packed)
     return _Chunk(
         (out_rows, in_rows),
         (blank_total - blank_in, blank_in),
@@ -217,7 +253,105 @@ def _chunk_stats(sc: _Scratch, a: np.ndarray, got: int, newline: int, delimiter:
         flips,
         a[: min(2, got)].tobytes(),
         a[max(0, got - 2) : got].tobytes(),
+        odd,
+        head_ws,
+        tail_ws,
     )
+
+
+def _odd_lines(sc: _Scratch, a: np.ndarray, got: int, w: int, newline: int, delimiter: int, other: bool,
+               total: int, cr_packed: bool = False) -> tuple[tuple[bool, bool], int, int]:
+    """What pandas reads otherwise than the masks count (`odd`, by the state the block starts
+    in), and whether its first and last partial lines hold only spaces and tabs.
+
+    pandas ends a line at LF, CR LF and a lone CR alike, and skips lines holding only spaces
+    and tabs (not the delimiter). The count here ends lines at `newline` only: a lone CR in a
+    LF file (an LF in a CR file) outside quotes, or a whitespace-only line anywhere, sends the
+    file to the exact count (`_count_with_csv`). Both checks cost little where they cannot
+    apply: the other line-end byte is looked for with memchr (`other`), and whitespace is
+    looked at only in blocks holding a line without any delimiter (the carry of an addition
+    runs from each line start through the bytes that are neither delimiter nor line end)."""
+    n, ins, t1, t2, t3, t4 = sc.n[:w], sc.ins[:w], sc.t1[:w], sc.t2[:w], sc.t3[:w], sc.t4[:w]
+    ws_bytes = bytes(b for b in (0x20, 0x09) if b != delimiter)
+    odd = (False, False)
+    cr = None
+    if other and newline == LF:  # CR bytes: each must be followed by LF
+        cr = sc.r[:w]
+        if not cr_packed:
+            _pack(a, CR, sc.eq, cr)
+        nxt = _earlier(n, 1, t1, t2)
+        np.invert(nxt, out=t3)
+        t3 &= cr
+        if got % 64:  # the last byte's neighbour is in the next block (checked when stitching)
+            t3[(got - 1) // 64] &= ~np.uint64(1 << ((got - 1) % 64))
+        else:
+            t3[-1] &= ~np.uint64(1 << 63)
+        np.bitwise_and(t3, ins, out=t4)
+        odd = (bool(np.bitwise_xor(t3, t4, out=t3).any()), bool(t4.any()))
+    elif other:  # an LF in a file whose lines end in CR
+        odd = (True, True)
+    # first and last partial lines (bytes up to the first line end, after the last one)
+    raw = a[:got]
+    if total:
+        first, last = _first_set(n), _last_set(n)
+        head_ws = _ws_kind(raw[:first].tobytes(), ws_bytes)
+        tail_ws = _ws_kind(raw[last + 1 :].tobytes(), ws_bytes)
+    else:
+        head_ws = tail_ws = _ws_kind(raw.tobytes(), ws_bytes)
+    if total < 2 or odd == (True, True):
+        return odd, head_ws, tail_ws
+    # Lines inside the block with no delimiter byte: a run of such bytes from a line start
+    # (the bit after a line end) carries into the next line end.
+    d = sc.d[:w]  # the delimiter mask, or'ed with n and the quotes by the quote checks: fine here
+    starts = _later(n, 1, sc.d2[:w], t4)
+    plain = t2
+    np.bitwise_or(d, n, out=plain)
+    np.invert(plain, out=plain)
+    _mask_tail(plain, got)
+    starts &= plain  # lines starting with a plain byte (not empty, not a delimiter or quote)
+    _add_carrying(plain, starts, t3, sc.flags[:w])
+    t3 &= n
+    if not t3.any():
+        return odd, head_ws, tail_ws
+    # Then the exact test: a run of spaces/tabs from a line start up to a line end (or CR LF).
+    space = t2
+    _pack(a, ws_bytes[0], sc.eq, space)
+    if len(ws_bytes) > 1:
+        _pack(a, ws_bytes[1], sc.eq, d)
+        space |= d
+    starts &= space  # lines starting with a space or tab
+    _add_carrying(space, starts, t3, sc.flags[:w])
+    np.invert(space, out=t1)
+    t3 &= t1  # where a run of spaces/tabs from a line start ends
+    ends = n if cr is None else (n | (cr & _earlier(n, 1, t1, t4)))
+    t3 &= ends
+    if t3.any():
+        return (True, True), head_ws, tail_ws
+    return odd, head_ws, tail_ws
+
+
+def _first_set(words: np.ndarray) -> int:
+    """Index of the lowest set bit (some bit is set), looking at the first words first."""
+    nz = np.flatnonzero(words[:64])
+    i = int(nz[0]) if nz.size else int(np.flatnonzero(words)[0])
+    x = int(words[i])
+    return i * 64 + (x & -x).bit_length() - 1
+
+
+def _last_set(words: np.ndarray) -> int:
+    """Index of the highest set bit (some bit is set), looking at the last words first."""
+    tail = words[-64:]
+    nz = np.flatnonzero(tail)
+    i = int(nz[-1]) + words.size - tail.size if nz.size else int(np.flatnonzero(words)[-1])
+    return i * 64 + int(words[i]).bit_length() - 1
+
+
+def _mask_tail(words: np.ndarray, got: int) -> None:
+    """Clear the bits at and after byte `got` (the zero padding)."""
+    full = got // 64
+    if full < words.size:
+        words[full] &= np.uint64((1 << (got % 64)) - 1)
+        words[full + 1 :] = 0
 
 
 def _scan_mapped(path: str, offset: int, length: int, newline: int, delimiter: int) -> list[_Chunk]:
@@ -247,7 +381,9 @@ def _scan_mapped(path: str, offset: int, length: int, newline: int, delimiter: i
                             sc.bytes[:got] = piece
                             sc.bytes[got:padded] = 0
                             piece = sc.bytes[:padded]
-                        chunks.append(_chunk_stats(sc, piece, got, newline, delimiter))
+                        at = window - base + start
+                        other = mapped.find(b"\r" if newline == LF else b"\n", at, at + got) >= 0
+                        chunks.append(_chunk_stats(sc, piece, got, newline, delimiter, other))
                 finally:
                     del data, piece  # no view may outlive the map
     return chunks
@@ -272,7 +408,8 @@ def _scan_read(path: str, offset: int, length: int, newline: int, delimiter: int
                 break
             padded = (got + 63) // 64 * 64
             sc.bytes[got:padded] = 0
-            chunks.append(_chunk_stats(sc, sc.bytes[:padded], got, newline, delimiter))
+            other = sc.buf.find(b"\r" if newline == LF else b"\n", 0, got) >= 0
+            chunks.append(_chunk_stats(sc, sc.bytes[:padded], got, newline, delimiter, other))
             done += got
             if got < want:
                 break
@@ -295,17 +432,24 @@ def count_records(path: str, start: int, enc: Encoding, delimiter: str, newline:
     records = blanks = multiline = 0
     inside = 0
     prev = bytes([newline, newline])  # the start of the file counts as after a line end
+    prev_ws = 1  # the (empty) line before the file's first byte
     for chunk in chunks:
         records += chunk.rows[inside]
         blanks += chunk.blank[inside]
         multiline += chunk.rows[1 - inside]
         if chunk.stray[inside] or _stray_at_boundary(prev, chunk.head, inside, edges):
             return Count(_count_with_csv(path, enc, delimiter), multiline, "csv module")
+        lone_cr = newline == LF and prev[-1] == CR and chunk.head[:1] != b"\n" and not inside
+        if chunk.odd[inside] or lone_cr or (prev_ws and chunk.head_ws and 2 in (prev_ws, chunk.head_ws)):
+            # a line end or a whitespace-only line pandas reads otherwise: count as pandas does
+            return Count(_count_with_csv(path, enc, delimiter), multiline, "csv module")
+        prev_ws = chunk.tail_ws
         if not inside:
             blanks += _blank_at_boundary(prev, chunk.head, newline)
         inside ^= chunk.flips
         prev = (prev + chunk.tail)[-2:]
-    if inside:  # the file ends inside quotes: not RFC 4180, let the csv module decide
+    if inside or prev_ws == 2 or (newline == LF and prev[-1] == CR):
+        # the file ends inside quotes (not RFC 4180), or in a line of spaces, or a lone CR
         return Count(_count_with_csv(path, enc, delimiter), multiline, "csv module")
     if prev[-1] != newline:
         records += 1  # the last line has no line end
@@ -335,11 +479,14 @@ def _blank_at_boundary(prev: bytes, head: bytes, newline: int) -> int:
 
 
 def _count_with_csv(path: str, enc: Encoding, delimiter: str) -> int:
-    """Exact, slow (about 50 MB/s): Python's csv module over the decoded file."""
+    """Exact, slow (about 50 MB/s): Python's csv module over the decoded file.
+
+    Like pandas, lines end at LF, CR LF or CR, and blank lines and lines holding only spaces
+    and tabs are skipped (a quoted "  " alone on a line is counted by pandas, not here)."""
     with open(path, "rb") as raw:
         text = io.TextIOWrapper(raw, encoding=enc.codec, errors="replace", newline="")
         reader = csv.reader(text, delimiter=delimiter, quotechar='"', strict=False)
-        return sum(1 for row in reader if row)
+        return sum(1 for row in reader if row and not (len(row) == 1 and row[0] and not row[0].strip(" \t")))
 
 
 # --- names ---------------------------------------------------------------------------------
@@ -479,7 +626,10 @@ def _schema(path: str, codec: str, delimiter: str, decimal_comma: bool, level: C
         kwargs["decimal"] = ","
     table = TableSummary(columns=[], column_count=0, row_count=0)
     try:
-        frame = pd.read_csv(path, **kwargs)
+        try:
+            frame = pd.read_csv(path, **kwargs)
+        except UnicodeDecodeError:  # a bad byte the head did not show (summary.settle_encoding)
+            frame = pd.read_csv(path, encoding_errors="replace", **kwargs)
     except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
         try:
             frame = pd.read_csv(path, on_bad_lines="skip", encoding_errors="replace", **kwargs)

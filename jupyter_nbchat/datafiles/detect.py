@@ -225,7 +225,8 @@ def sniff_dialect(text: str, name: str, complete: bool, max_records: int = 200) 
 
 
 def parse_records(text: str, delimiter: str, max_records: int) -> tuple[list[list[str]], list[int]]:
-    """Up to `max_records` non-blank records of `text`, with the line each starts on."""
+    """Up to `max_records` non-blank records of `text`, with the line each starts on (a line of
+    spaces and tabs is blank to pandas)."""
     stream = io.StringIO(text, newline="")
     reader = csv.reader(stream, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
     records: list[list[str]] = []
@@ -234,8 +235,8 @@ def parse_records(text: str, delimiter: str, max_records: int) -> tuple[list[lis
         while len(records) < max_records:
             start = reader.line_num + 1
             row = next(reader)
-            if row:
-                records.append(row)
+            if row and not (len(row) == 1 and row[0] and not row[0].strip(" \t")):  # pandas skips
+                records.append(row)  # blank lines and lines of spaces/tabs
                 lines.append(start)
     except StopIteration:
         pass

@@ -10,10 +10,13 @@ inflate when installed: 4-5x zlib), sheets in parallel (inflate releases the GIL
 Only the shared strings the header (or sample) uses are read. Memory stays at a few MB per
 sheet whatever the workbook's size.
 
-The table of a sheet is what `pandas.read_excel(path, sheet_name=…, header=h)` reads, where
-h+1 is the first non-empty row (usually row 1): its columns run from A to the widest row seen,
-blank names become 'Unnamed: i', duplicates 'x.1', and blank rows inside the table count
-(pandas keeps them as rows of NaN) while trailing ones do not.
+The table of a sheet is what `pandas.read_excel(path, sheet_name=…, header=h, engine=…)`
+reads, where h+1 is the first non-empty row (usually row 1), or the first row holding two or
+more values below a title of one-value rows (`pick_header`): its columns run from A to the
+widest value anywhere in the sheet (pandas pads every row to the widest one: the declared
+`<dimension>` bounds it when it is there and plausible, else the XML is screened for wider
+cell references, `_widest_value`), blank names become 'Unnamed: i', duplicates 'x.1', and
+blank rows inside the table count (pandas keeps them as rows of NaN) while trailing ones do not.
 
 .xls (BIFF) workbooks, limited to 65,536 rows, are read whole with python-calamine.
 """
@@ -24,11 +27,14 @@ import datetime as dt
 import posixpath
 import re
 import struct
+import threading
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from . import tasks
 from .delimited import pandas_names, set_schema
@@ -87,6 +93,7 @@ class _SheetScan:
     last_row: int  # last row holding a value (0: none)
     merged: list[str]
     head_complete: bool  # `rows` has every row of the sheet
+    widest: int = -1  # largest 0-based column of a cell holding a value, anywhere in the sheet
 
 
 # --- the zip container ---------------------------------------------------------------------
@@ -286,8 +293,13 @@ def _scan_sheet(z: zipfile.ZipFile, path: str, part: str, name: str, head_rows: 
     rows_before = 0  # count mode: row start tags in earlier chunks
     tail = bytearray()
     in_tail = False
+    widest = -1  # widest value found by the screen
+    seen = -1  # widest value among the parsed rows
+    dimension: tuple[int, int] | None = None  # declared (last column, last row)
+    trusted = False  # the dimension let the screen skip a chunk
     for chunk in _member_chunks(z, path, part, name):
         if prefix is None:
+            dimension = _dimension(chunk[:65536])
             root = _ROOT.search(chunk[:65536])
             prefix = (root.group(1) + b":") if root and root.group(1) else b""
             tags = {
@@ -296,6 +308,7 @@ def _scan_sheet(z: zipfile.ZipFile, path: str, part: str, name: str, head_rows: 
                 "row": b"<" + prefix + b"row",
                 "end": b"</" + prefix + b"sheetData>",
                 "row_end": b"</" + prefix + b"row>",
+                "c_end": b"</" + prefix + b"c>",
             }
         if parsing:
             for at in range(0, len(chunk), PARSE_PIECE):  # small pieces: stop soon after the head
@@ -311,6 +324,7 @@ def _scan_sheet(z: zipfile.ZipFile, path: str, part: str, name: str, head_rows: 
                             cells = _row_cells(elem)
                             if cells:
                                 rows.append((number, cells))
+                                seen = max([seen] + [c.col for c in cells if c.value not in (None, "")])
                                 if header_at is None and any(c.value not in (None, "") for c in cells):
                                     header_at = len(rows) - 1
                             elem.clear()
@@ -338,6 +352,13 @@ def _scan_sheet(z: zipfile.ZipFile, path: str, part: str, name: str, head_rows: 
         end = buf.find(tags["end"], max(0, buf.rfind(tags["row_end"])))
         limit = end if end >= 0 else len(buf)
         marker = _last_value(buf, limit, tags)
+        if marker >= 0:
+            known = max(widest, seen)
+            last_seen = max(open_row, rows[-1][0] if rows else 0)
+            if dimension is not None and dimension[0] <= known and dimension[1] >= last_seen:
+                trusted = True  # nothing is declared right of what was seen
+            else:
+                widest = _widest_value(buf, limit, known, tags)
         if count_mode:
             if marker >= 0:
                 last_value_row = rows_before + _count_rows(buf, tags["row"], new_from, marker)
@@ -356,7 +377,137 @@ def _scan_sheet(z: zipfile.ZipFile, path: str, part: str, name: str, head_rows: 
     if head_complete and rows:
         last_value_row = max((n for n, cells in rows if any(c.value not in (None, "") for c in cells)), default=0)
     merged = [m.decode("ascii") for m in _MERGE.findall(bytes(tail))]
-    return _SheetScan(rows, last_value_row, merged, head_complete)
+    widest = max(widest, seen)  # cells without r="" (numbered by position) are only seen parsed
+    if trusted and dimension is not None and dimension[1] < last_value_row:
+        widest = _rescan_width(z, path, part, name, widest, tags)  # the dimension was stale
+    return _SheetScan(rows, last_value_row, merged, head_complete, widest)
+
+
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\s[^>]*ref\s*=\s*[\"']\$?[A-Z]+\$?\d+(?::\$?([A-Z]+)\$?(\d+))?[\"']"
+)
+
+
+def _dimension(head: bytes) -> tuple[int, int] | None:
+    """The sheet's declared <dimension ref="A1:T500"> as (last 0-based column, last row).
+
+    Excel, openpyxl and XlsxWriter write it, covering every cell (styled empty ones too), so
+    it bounds what pandas sees; openpyxl's write-only mode leaves it out, and a stale one
+    (say "A1" on a filled sheet) is noticed when the last row with a value lies below it."""
+    match = _DIMENSION.search(head)
+    if not match or not match.group(1):
+        return None
+    return _column_index(match.group(1).decode("ascii")), int(match.group(2))
+
+
+def _rescan_width(z: zipfile.ZipFile, path: str, part: str, name: str, known: int,
+                  tags: dict[str, bytes]) -> int:
+    """The widest value of the whole sheet, screened again (its dimension proved stale)."""
+    carry = b""
+    for chunk in _member_chunks(z, path, part, name):
+        buf = carry + chunk
+        end = buf.find(tags["end"])
+        known = _widest_value(buf, end if end >= 0 else len(buf), known, tags)
+        if end >= 0:
+            break
+        carry = buf[-OVERLAP:]
+    return known
+
+
+def _letters(col: int) -> bytes:
+    """0-based column -> its letters (0 -> A, 26 -> AA)."""
+    out = b""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = bytes([65 + rem]) + out
+    return out
+
+
+_screen_local = threading.local()
+
+
+def _screen_scratch(size: int) -> list[np.ndarray]:
+    """Per-thread buffers for _widest_value (allocating 1 MB arrays per step costs more than
+    the comparisons)."""
+    sc = getattr(_screen_local, "arrays", None)
+    if sc is None or sc[0].size < size:
+        sc = _screen_local.arrays = [np.empty(max(size, CHUNK_OUT + OVERLAP), np.uint8)] + [
+            np.empty(max(size, CHUNK_OUT + OVERLAP), np.bool_) for _ in range(4)]
+    return sc
+
+
+def _widest_value(buf: bytes, stop: int, known: int, tags: dict[str, bytes]) -> int:
+    """The largest 0-based column of a cell holding a value in buf[:stop], or `known` if none
+    is larger.
+
+    pandas pads every row to the widest one, so one value far to the right (or far below the
+    first rows) adds columns. A cell right of `known` has a reference (r="U7") whose letters
+    come after those of column known+1 (longer, or as long and not smaller): NumPy screens the
+    XML for a quote followed by such letters (a dozen vector operations per byte, about 0.5
+    ms per MB); only the rare hits are looked at closely (an empty styled cell <c r="Z9"
+    s="1"/> holds no value)."""
+    a = np.frombuffer(buf, np.uint8, count=stop)
+    first = _letters(known + 1)
+    size = len(first)
+    n = a.size - size - 2
+    if n <= 0:
+        return known
+    sc = _screen_scratch(a.size)
+    tmp, upper, hit, ge, eq = sc[0][: a.size], sc[1][: a.size], sc[2][:n], sc[3][:n], sc[4][:n]
+    np.subtract(a, np.uint8(65), out=tmp)
+    np.less(tmp, 26, out=upper)
+    np.equal(a[:n], 0x22, out=hit)
+    for j in range(1, size + 1):
+        hit &= upper[j : j + n]
+    np.greater_equal(a[size : size + n], first[-1], out=ge)
+    for j in range(size - 1, 0, -1):
+        np.equal(a[j : j + n], first[j - 1], out=eq)
+        ge &= eq
+        np.greater(a[j : j + n], first[j - 1], out=eq)
+        ge |= eq
+    ge |= upper[size + 1 : size + 1 + n]  # a longer reference
+    hit &= ge
+    if not hit.any():
+        return known
+    quotes = np.flatnonzero(hit)
+    if quotes.size > 64:  # styled empty cells (<c r="Z9" s="1"/>) right of the table: drop them at once
+        closes = np.flatnonzero(a == 0x3E)
+        at = np.searchsorted(closes, quotes)
+        ok = at < closes.size
+        quotes, at = quotes[ok], at[ok]
+        quotes = quotes[a[closes[at] - 1] != 0x2F]
+        if not quotes.size:
+            return known
+    cols = np.zeros(quotes.size, np.int64)
+    for j in range(1, 4):
+        letter = a[np.minimum(quotes + j, a.size - 1)].astype(np.int64)
+        more = (letter >= 65) & (letter <= 90) & ((j == 1) | (cols > 0))
+        cols = np.where(more, cols * 26 + (letter - 64), cols)
+    cols -= 1
+    for i in np.argsort(-cols, kind="stable"):
+        col = int(cols[i])
+        if col <= known:
+            break
+        if _cell_has_value(buf, int(quotes[i]), stop, tags):
+            return col
+    return known
+
+
+_VALUE = re.compile(rb"<(?:\w+:)?(?:v|t)(?:\s[^>]*)?>[^<]")
+
+
+def _cell_has_value(buf: bytes, at: int, stop: int, tags: dict[str, bytes]) -> bool:
+    """Whether the cell whose reference starts at `at` holds a non-empty value (<v> or inline
+    text); False for what is not a cell's reference (a quote in a string, a row)."""
+    opening = buf.rfind(b"<", 0, at)
+    if opening < 0 or not re.match(rb"<(?:\w+:)?c\s[^>]*\br\s*=\s*$", buf[opening : at]):
+        return False
+    end = buf.find(b">", at, stop)
+    if end < 0 or buf[end - 1 : end] == b"/":
+        return False
+    close = buf.find(tags["c_end"], end, stop)
+    return bool(_VALUE.search(buf, end, close if close >= 0 else stop))
 
 
 def _count_rows(buf: bytes, tag: bytes, start: int, stop: int) -> int:
@@ -529,7 +680,7 @@ def inspect_xlsx(path: str, name: str, level: ContextLevel = "headers", sample_r
         z = _open_zip(path, name)
     except _NotZip:
         info = inspect_xls(path, name, level, sample_rows)
-        info.notes.insert(0, "saved in the old .xls format despite its .xlsx name; pandas reads it by content")
+        info.notes.insert(0, "saved in the old .xls format despite its .xlsx name; read it with engine='calamine'")
         return info
     with z:
         book = _workbook(z, name)
@@ -573,10 +724,38 @@ def _numeric_headers(scans) -> bool:
 
 
 def _header_index(scan: _SheetScan) -> int | None:
-    for i, (_n, cells) in enumerate(scan.rows):
-        if any(c.value not in (None, "") for c in cells):
-            return i
-    return None
+    return pick_header([
+        (sum(1 for c in cells if c.value not in (None, "")),
+         all(c.t in ("s", "str", "inlineStr") for c in cells if c.value not in (None, "")))
+        for _n, cells in scan.rows[:HEADER_SEARCH_ROWS]
+    ])
+
+
+#: At most this many rows, each holding a single text value, are taken for a title above a table.
+TITLE_ROWS = 3
+
+
+def pick_header(rows: list[tuple[int, bool]]) -> int | None:
+    """Index of the header among rows given as (number of values, all of them text?).
+
+    The first row holding a value, unless it starts a title: up to TITLE_ROWS rows holding one
+    text value each ("Sales 2024", "Source: …"), blank rows between, then a row holding two
+    or more values: that row is the header (pandas needs header=<its row - 1>, or it names the
+    columns after the title and 'Unnamed: i')."""
+    first = next((i for i, (count, _text) in enumerate(rows) if count), None)
+    if first is None:
+        return None
+    titles = 0
+    for i in range(first, len(rows)):
+        count, text = rows[i]
+        if count == 0:
+            continue
+        if count >= 2:
+            return i if titles else first
+        if not text or titles == TITLE_ROWS:
+            return first
+        titles += 1
+    return first
 
 
 def _table(sheet: _SheetRef, scan: _SheetScan | None, strings: list[str], styles: _Styles | None,
@@ -598,6 +777,7 @@ def _table(sheet: _SheetRef, scan: _SheetScan | None, strings: list[str], styles
     width = 1 + max(
         max((c.col for c in header_cells if c.value not in (None, "")), default=0),
         max((c.col for cells in body[:WIDTH_ROWS] for c in cells if c.value not in (None, "")), default=0),
+        scan.widest,  # pandas pads every row, titles above the header included, to the widest
     )
     raw = [""] * width
     for c in header_cells:
@@ -607,8 +787,12 @@ def _table(sheet: _SheetRef, scan: _SheetScan | None, strings: list[str], styles
     notes.extend(name_notes)
     rows = max(0, scan.last_row - header_number)
     if header_number > 1:
-        notes.append(f"rows 1-{header_number - 1} are empty: the table starts at row {header_number}; "
-                     f"read it with header={header_number - 1} (pandas' default header is row 1)")
+        if header > 0 and any(c.value not in (None, "") for _n, cells in scan.rows[:header] for c in cells):
+            notes.append(f"rows 1-{header_number - 1} hold a title above the table: the header is row "
+                         f"{header_number}; read it with header={header_number - 1}")
+        else:
+            notes.append(f"rows 1-{header_number - 1} are empty: the table starts at row {header_number}; "
+                         f"read it with header={header_number - 1} (pandas' default header is row 1)")
     if rows == 0:
         notes.append("header only: the sheet has no data rows")
     header_merges = [m for m in scan.merged if _merge_touches_row(m, header_number)]
@@ -655,7 +839,7 @@ def inspect_xls(path: str, name: str, level: ContextLevel = "headers", sample_ro
         head = f.read(1 << 20)
     if head.startswith(b"PK\x03\x04"):
         info = inspect_xlsx(path, name, level, sample_rows)
-        info.notes.insert(0, "saved in the .xlsx format despite its .xls name; pandas reads it by content")
+        info.notes.insert(0, "saved in the .xlsx format despite its .xls name; read it with engine='openpyxl'")
         return info
     if not head.startswith(OLE_MAGIC):
         lowered = head[:2048].lstrip().lower()
@@ -671,7 +855,8 @@ def inspect_xls(path: str, name: str, level: ContextLevel = "headers", sample_ro
     from python_calamine import CalamineWorkbook
 
     try:
-        book = CalamineWorkbook.from_path(path)
+        with open(path, "rb") as f:  # by content: from_path goes by the extension (an .xlsx name fails)
+            book = CalamineWorkbook.from_filelike(f)
         names = list(book.sheet_names)
         tables = []
         for sheet_name in names:
@@ -696,12 +881,18 @@ def _table_from_values(sheet_name: str, rows: list[list[Any]], level: ContextLev
     if last < 0:
         return TableSummary(name=sheet_name, columns=[], column_count=0, row_count=0,
                             notes=["empty sheet: no cells with values"])
-    header = next(i for i, row in enumerate(rows) if any(not empty(v) for v in row))
+    header = pick_header([
+        (sum(1 for v in row if not empty(v)), all(isinstance(v, str) for v in row if not empty(v)))
+        for row in rows[:HEADER_SEARCH_ROWS]
+    ])
     width = 1 + max(max((j for j, v in enumerate(row) if not empty(v)), default=0) for row in rows[: last + 1])
     raw = [_name_text(v) if not empty(v) else "" for v in (rows[header] + [None] * width)[:width]]
     columns, notes = pandas_names(raw)
     count = last - header
-    if header:
+    if header and any(not empty(v) for row in rows[:header] for v in row):
+        notes.append(f"rows 1-{header} hold a title above the table: the header is row {header + 1}; "
+                     f"read it with header={header}")
+    elif header:
         notes.append(f"rows 1-{header} are empty: the table starts at row {header + 1}; read it with header={header}")
     if count == 0:
         notes.append("header only: the sheet has no data rows")

@@ -137,15 +137,19 @@ def read_hint(f: FileSummary, path: str) -> str | None:
             args.append(f"sep={json.dumps(f.delimiter)}")
         if f.encoding and f.encoding != "utf-8":
             args.append(f"encoding={json.dumps(f.encoding)}")
+        if any("encoding_errors='replace'" in n for n in f.notes):
+            args.append('encoding_errors="replace"')
         if any("decimal comma" in n for n in f.notes):
             args.append('decimal=","')
         return f"pd.read_csv({', '.join(args)})"
     if f.type in ("xlsx", "xls"):
+        engine = f'engine="{excel_engine(f)}"'
         tables = [t for t in f.tables if t.column_count]
         if len(tables) == 1 and len(f.sheets) == 1:
             header = f", header={tables[0].header_row - 1}" if (tables[0].header_row or 1) > 1 else ""
-            return f"pd.read_excel({p}{header})"
-        return f"pd.read_excel({p}, sheet_name=<sheet name>) (or sheet_name=None for all sheets)"
+            return f"pd.read_excel({p}{header}, {engine})"
+        return (f"pd.read_excel({p}, sheet_name=<sheet name>, {engine}) (or sheet_name=None for all sheets; "
+                "header=<row - 1> where a sheet's header is not on row 1)")
     if f.type == "jsonl":
         return f"pd.read_json({p}, lines=True)"
     if f.type == "json":
@@ -153,6 +157,24 @@ def read_hint(f: FileSummary, path: str) -> str | None:
     if f.type == "parquet":
         return f"pd.read_parquet({p})"
     return None
+
+
+def excel_engine(f: FileSummary) -> str:
+    """The reader named in an Excel hint, so that pandas never warns about its default engine.
+
+    openpyxl (a runtime dependency) reads .xlsx/.xlsm and is what the summary mirrors;
+    Excel 97-2003 content (.xls, or an .xlsx name on an old file) needs python-calamine (also a
+    runtime dependency; xlrd, pandas' default for .xls, is not installed)."""
+    old_content = any(n.startswith(OLD_XLS_NOTE) for n in f.notes)
+    zip_content = any(n.startswith(XLSX_IN_XLS_NOTE) for n in f.notes)
+    if f.type == "xlsx":
+        return "calamine" if old_content else "openpyxl"
+    return "openpyxl" if zip_content else "calamine"
+
+
+#: Notes excel.py writes when a workbook's content is not what its extension says.
+OLD_XLS_NOTE = "saved in the old .xls format"
+XLSX_IN_XLS_NOTE = "saved in the .xlsx format"
 
 
 def _size(size: int) -> str:

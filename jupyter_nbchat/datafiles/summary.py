@@ -6,10 +6,14 @@ tests and the benchmark may call it directly.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import posixpath
 import threading
+from dataclasses import dataclass
+
+import numpy as np
 
 from . import detect, tasks
 from .errors import DataFileError, UnreadableFile
@@ -19,29 +23,80 @@ DEFAULT_SCHEMA_ROWS = 100_000
 
 
 def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    buf = bytearray(1 << 20)
-    view = memoryview(buf)
-    with open(path, "rb", buffering=0) as f:
-        while n := f.readinto(buf):
-            digest.update(view[:n])
-    return digest.hexdigest()
+    return _Hasher(path).run_inline()
+
+
+#: Bytes Windows-1252 leaves undefined: `encoding="cp1252"` fails on them (Latin-1 never fails).
+CP1252_UNDEFINED = (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+
+
+@dataclass
+class TextCheck:
+    """What the whole file's bytes say about its encoding (text files; see `_Hasher`)."""
+
+    utf8_bad_at: int | None = None  # offset of the first byte that is not valid UTF-8
+    non_ascii_before: bool = False  # valid non-ASCII UTF-8 came before that byte
+    cp1252_undefined: bool = False  # some byte Windows-1252 cannot decode
 
 
 class _Hasher(threading.Thread):
-    """Hashes the file while it is being parsed (hashlib releases the GIL)."""
+    """Hashes the file while it is being parsed (hashlib releases the GIL).
 
-    def __init__(self, path: str) -> None:
+    With `text`, the same bytes are also checked for what the head's encoding detection cannot
+    see: whether the whole file is valid UTF-8, and whether it holds a byte Windows-1252 cannot
+    decode. An ASCII megabyte costs one NumPy max (about 3% of hashing it, GIL released); only
+    megabytes holding non-ASCII bytes are decoded (incrementally, so characters may straddle
+    them)."""
+
+    def __init__(self, path: str, text: bool = False) -> None:
         super().__init__(name="nbchat-sha256", daemon=True)
         self.path = path
+        self.text = text
+        self.check = TextCheck()
         self.digest = ""
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self.digest = sha256_of(self.path)
+            self.run_inline()
         except BaseException as err:  # noqa: BLE001 - reported by result()
             self.error = err
+
+    def run_inline(self) -> str:
+        digest = hashlib.sha256()
+        buf = bytearray(1 << 20)
+        view = memoryview(buf)
+        data = np.frombuffer(buf, np.uint8)
+        decoder = codecs.getincrementaldecoder("utf-8")() if self.text else None
+        offset = 0
+        with open(self.path, "rb", buffering=0) as f:
+            while n := f.readinto(buf):
+                digest.update(view[:n])
+                if self.text:
+                    decoder = self._check(buf, n, data[:n], offset, decoder)
+                offset += n
+        if decoder is not None and decoder.getstate()[0] and self.check.utf8_bad_at is None:
+            self.check.utf8_bad_at = offset - len(decoder.getstate()[0])  # cut at the end
+        self.digest = digest.hexdigest()
+        return self.digest
+
+    def _check(self, buf: bytearray, n: int, data: np.ndarray, offset: int, decoder):
+        check = self.check
+        if int(data.max()) < 0x80 and (decoder is None or not decoder.getstate()[0]):
+            return decoder
+        if not check.cp1252_undefined:
+            check.cp1252_undefined = any(buf.find(b, 0, n) >= 0 for b in CP1252_UNDEFINED)
+        if decoder is None:
+            return None
+        try:
+            decoder.decode(memoryview(buf)[:n])
+        except UnicodeDecodeError as err:
+            # err.object is the decoder's pending bytes, then this chunk
+            check.utf8_bad_at = offset + err.start - (len(err.object) - n)
+            check.non_ascii_before = check.non_ascii_before or not err.object[: err.start].isascii()
+            return None
+        check.non_ascii_before = True
+        return decoder
 
     def result(self) -> str:
         self.join()
@@ -62,12 +117,14 @@ def inspect_file(
     before = os.stat(abs_path)
     if before.st_size == 0:
         raise UnreadableFile(name, "the file is empty (0 bytes).")
-    hasher = _Hasher(abs_path)
+    hasher = _Hasher(abs_path, text=detect.file_type(name) == "csv")
     hasher.start()
     try:
         fields = _extract(abs_path, name, level, sample_rows, schema_rows)
     finally:
         digest = hasher.result()
+    if fields.get("type") == "csv":
+        fields = settle_encoding(fields, hasher.check)
     after = os.stat(abs_path)
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         raise UnreadableFile(name, "the file changed while it was being read; try again when it is saved.")
@@ -81,6 +138,31 @@ def inspect_file(
         level=level,
         **fields,
     )
+
+
+def settle_encoding(fields: dict, check: TextCheck) -> dict:
+    """The head's encoding, corrected by what the whole file holds: the read hint must never
+    raise UnicodeDecodeError. ASCII up to a non-UTF-8 byte: a single-byte encoding (Windows-1252,
+    or Latin-1, which decodes any byte); UTF-8 text with a bad byte later: UTF-8 with
+    encoding_errors='replace' (the names read from the head stay right)."""
+    codec, notes = fields.get("encoding"), list(fields.get("notes", []))
+    if codec in ("utf-8", "utf-8-sig") and check.utf8_bad_at is not None:
+        at = f"{check.utf8_bad_at:,}"
+        if codec == "utf-8" and not check.non_ascii_before:
+            codec = "latin-1" if check.cp1252_undefined else "cp1252"
+            label = "Latin-1 (ISO-8859-1)" if codec == "latin-1" else "Windows-1252 (Western European)"
+            notes.insert(0, f"not UTF-8 (its first non-ASCII byte, at offset {at}, is not UTF-8): read as {label}; "
+                            f"use encoding='{codec}'")
+            return {**fields, "encoding": codec, "notes": notes}
+        notes.append(f"UTF-8, but the byte at offset {at} is not: read with encoding_errors='replace' "
+                     "(such bytes become U+FFFD)")
+        return {**fields, "notes": notes}
+    if codec == "cp1252" and check.cp1252_undefined:
+        notes = [n for n in notes if "cp1252" not in n]
+        notes.insert(0, "not UTF-8, and some bytes are undefined in Windows-1252: read as Latin-1 (ISO-8859-1); "
+                        "use encoding='latin-1'")
+        return {**fields, "encoding": "latin-1", "notes": notes}
+    return fields
 
 
 def _extract(path: str, name: str, level: ContextLevel, sample_rows: int, schema_rows: int) -> dict:

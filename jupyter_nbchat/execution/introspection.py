@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from ..datafiles.text import MAX_NAME_CHARS, quote
@@ -33,6 +34,12 @@ def _nbchat_variables():
         if columns is not None and hasattr(columns, "__len__"):
             info["columns"] = [str(c) for c in list(columns)[:60]]
             info["column_count"] = len(columns)
+            dtypes = getattr(value, "dtypes", None)
+            if dtypes is not None and not isinstance(dtypes, str):
+                try:  # pandas: a Series in column order; polars: a list
+                    info["dtypes"] = [str(t) for t in list(dtypes)[:50]]
+                except Exception:
+                    pass
         elif isinstance(value, (list, tuple, dict, set, str, bytes)):
             info["length"] = len(value)
         found.append(info)
@@ -117,8 +124,25 @@ async def result_problems(executor: Any, execution_count: int | None) -> list[st
         return []
 
 
-def describe_variables(variables: list[dict[str, Any]]) -> str:
-    """Variables as prompt lines; names are data, so each is quoted."""
+_PLAIN_DTYPE = re.compile(r"[\w\[\](), .:=/+-]{1,80}")
+
+
+def _dtype(value: Any) -> str:
+    """A dtype's name as written (int64, datetime64[ns, UTC]); anything odd (an extension
+    dtype of the person's own) is quoted like a name."""
+    text = str(value)
+    return text if _PLAIN_DTYPE.fullmatch(text) else quote(text)
+
+
+#: At most this many columns of a DataFrame are told with their dtypes (`dtypes=True`).
+MAX_DTYPES = 50
+
+
+def describe_variables(variables: list[dict[str, Any]], dtypes: bool = False) -> str:
+    """Variables as prompt lines; names are data, so each is quoted.
+
+    With `dtypes` (the chat's context level is `schema` or `sample`), a DataFrame's first
+    MAX_DTYPES columns are given with their dtypes: `"price": float64`."""
     lines = []
     for v in variables:
         # A type's name is the person's code too (any class): cut, and no line breaks.
@@ -128,7 +152,10 @@ def describe_variables(variables: list[dict[str, Any]]) -> str:
             line += f", shape {tuple(v['shape'])}"
         if "columns" in v:
             more = v.get("column_count", 0) - len(v["columns"])
-            columns = ", ".join(quote(c) for c in v["columns"])
+            types = [_dtype(t) for t in (v.get("dtypes") or [])[:MAX_DTYPES]] if dtypes else []
+            columns = ", ".join(
+                f"{quote(c)}: {types[i]}" if i < len(types) else quote(c) for i, c in enumerate(v["columns"])
+            )
             line += f", columns [{columns}]" + (f" (+{more} more)" if more > 0 else "")
         elif "length" in v:
             line += f", length {v['length']}"
