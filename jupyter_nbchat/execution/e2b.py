@@ -282,7 +282,7 @@ class E2BExecutor(Executor):
         sandbox that may still run; `sdk_options` go to AsyncSandbox.create/connect
         (tests point the SDK at the stand-in with them; production passes none).
         `metadata` is set on every sandbox it creates (which chat and server it is for:
-        how a restarted server finds its orphans, see `orphans`)."""
+        how a restarted server finds its orphans: `TurnRegistry.kill_orphans`)."""
         self.api_key = api_key
         self.template = template or None
         self.idle_timeout = idle_timeout
@@ -770,9 +770,8 @@ class E2BExecutor(Executor):
         and the chat's earlier cells re-run, so Stop always stops and variables are kept."""
         if not self._unsettled:
             return
-        self._unsettled = False
         probe = await self._execute(sandbox, _PROBE, PROBE_TIMEOUT, CellOutputs(max_chars=None))
-        self._unsettled = False  # a probe that timed out is settled below, not probed again
+        self._unsettled = False  # also when the probe itself timed out: settled below
         same = probe.failure is None and not (probe.timed_out or probe.interrupted)
         if same and self._kernel_mark and probe.outputs.stdout().strip() == self._kernel_mark:
             return
