@@ -12,6 +12,7 @@ from typing import Any
 
 import anthropic
 from jupyter_core.utils import ensure_async
+from tornado import web
 from tornado.ioloop import PeriodicCallback
 
 from . import notebook
@@ -39,6 +40,8 @@ from .turn import Turn, TurnRunner, TurnSettings
 
 #: Finished turns kept for late readers before the oldest are dropped.
 KEEP_FINISHED_TURNS = 200
+#: Reads of a notebook found mid-save before the error stands (0.1 s apart).
+SAVED_READ_ATTEMPTS = 5
 #: Seconds shutdown waits for the runtimes to close (all at once).
 CLOSE_TIMEOUT = 10.0
 
@@ -317,11 +320,21 @@ class TurnRegistry:
         return RerunResult(ran=len(request.codes), failed=[])
 
     async def _saved_notebook(self, path: str) -> tuple[list[NotebookCell], Any]:
-        """Cells and metadata.nbchat as last saved, for requests that did not send them."""
+        """Cells and metadata.nbchat as last saved, for requests that did not send them.
+
+        jupyter_server saves a notebook by rewriting the file in place: read mid-save it is
+        empty ("Unreadable Notebook", 400), so such a read is taken again shortly after."""
         cm = self.serverapp.contents_manager
         if not await ensure_async(cm.file_exists(path)):
             return [], None
-        content = (await ensure_async(cm.get(path, content=True, type="notebook")))["content"]
+        for attempt in range(SAVED_READ_ATTEMPTS):
+            try:
+                content = (await ensure_async(cm.get(path, content=True, type="notebook")))["content"]
+                break
+            except web.HTTPError as err:
+                if err.status_code != 400 or attempt + 1 == SAVED_READ_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.1)
         return (
             [NotebookCell.model_validate(c) for c in content.get("cells", [])],
             content.get("metadata", {}).get("nbchat"),
@@ -429,21 +442,24 @@ class TurnRegistry:
             executor = self.executors.get(path)
             if executor is not None and executor.state().get("sandbox_id") == sandbox_id:
                 continue  # in use by this server already
-            if path and await self._recorded_sandbox(path) == sandbox_id:
-                continue
+            recorded = await self._recorded_sandbox(path) if path else ""
+            if recorded is None or recorded == sandbox_id:
+                continue  # unreadable now (mid-save?): the next start looks again
             if await e2b.kill_sandbox(self.app.e2b_api_key, sandbox_id):
                 killed.append(sandbox_id)
                 self.log.info("nbchat: killed orphaned E2B sandbox %s (of %s)", sandbox_id, path or "?")
         return killed
 
     async def _recorded_sandbox(self, path: str) -> str | None:
-        """The sandbox id the notebook at `path` records, if any."""
+        """The sandbox id the notebook at `path` records ("" if none, None if unreadable:
+        a sandbox is never killed on a notebook that could not be read)."""
         try:
             _, record = await self._saved_notebook(path)
-        except Exception:  # noqa: BLE001 - unreadable: it records nothing
+        except Exception:  # noqa: BLE001 - unreadable: say so, kill nothing
             return None
         state = read_record(record).get("executor_state") or {}
-        return (state.get("state") or {}).get("sandbox_id") if state.get("executor") == "e2b" else None
+        recorded = (state.get("state") or {}).get("sandbox_id") if state.get("executor") == "e2b" else None
+        return recorded or ""
 
     async def close(self) -> None:
         """Cancel running turns, close every runtime we started, release clients; never raises."""

@@ -249,3 +249,18 @@ async def test_shutdown_does_not_wait_for_a_cloud_that_does_not_answer(nbchat, c
     await asyncio.wait_for(app.turns.close(), 30)  # a hang fails here, not at 60 s
     assert "did not close within 0.5 s" in caplog.text
     e2b_standin.faults.kill_delay = 0.0
+
+
+async def test_a_notebook_that_cannot_be_read_keeps_its_sandbox(nbchat, e2b_standin, app, jp_root_dir):
+    """Read mid-save (jupyter_server rewrites the file in place) a notebook is empty for a
+    moment: the sweep must not take that for "records no sandbox"."""
+    await nbchat.post("executor", "warm", body={"notebook_path": "saving.ipynb"})
+    await app.turns._preparing["saving.ipynb"]
+    kept = app.turns.executors["saving.ipynb"].state()["sandbox_id"]
+    app.turns.executors.clear()
+    app.turns._preparing.clear()
+    (jp_root_dir / "saving.ipynb").write_text("")  # as a save in progress leaves it
+    assert await app.turns.kill_orphans() == []
+    assert kept in e2b_standin.sandboxes
+    (jp_root_dir / "saving.ipynb").unlink()  # gone for good: now it is an orphan
+    assert await app.turns.kill_orphans() == [kept]

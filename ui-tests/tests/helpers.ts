@@ -92,14 +92,27 @@ export async function putFixture(
   return target;
 }
 
-/** A notebook's JSON as saved on the server. */
+/**
+ * A notebook's JSON as saved on the server. jupyter_server saves a notebook by
+ * rewriting the file in place, so a read that lands mid-save finds it empty
+ * ("Unreadable Notebook", 400): that read is taken again once the save is over.
+ */
 export async function savedNotebook(
   request: APIRequestContext,
   notebookPath: string
 ): Promise<any> {
-  const answer = await request.get(`/api/contents/${notebookPath}?content=1`);
-  expect(answer.ok()).toBeTruthy();
-  return (await answer.json()).content;
+  for (let attempt = 0; ; attempt++) {
+    const answer = await request.get(`/api/contents/${notebookPath}?content=1`);
+    const midSave =
+      answer.status() === 400 &&
+      (await answer.text()).includes('Unreadable Notebook');
+    if (midSave && attempt < 20) {
+      await new Promise(resolve => setTimeout(resolve, 100));
+      continue;
+    }
+    expect(answer.ok(), await answer.text()).toBeTruthy();
+    return (await answer.json()).content;
+  }
 }
 
 /** The sources of a notebook's cells as saved on the server. */
