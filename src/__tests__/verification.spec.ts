@@ -106,4 +106,18 @@ describe('ChatVerification', () => {
     expect(calls).toContain('cancel v1');
     expect(verification.state).toBeNull();
   });
+
+  it('stops the job it started when dismissed before the server answered', async () => {
+    const { api, calls } = server([status({ ran: 1 })]);
+    const verification = new ChatVerification({
+      api,
+      request: () => REQUEST,
+      pollMs: 1
+    });
+    const started = verification.start();
+    verification.dismiss(); // the POST is still on its way
+    await started;
+    expect(calls).toEqual(['start a.ipynb', 'cancel v1']);
+    expect(verification.state).toBeNull();
+  });
 });

@@ -70,7 +70,12 @@ export class ChatVerification implements IDisposable {
     });
     try {
       const { verify_id } = await this._options.api.startVerify(body);
-      this._set({ ...this._state!, verify_id });
+      if (this._state === null || this._isDisposed) {
+        // Dismissed while the request was on its way: stop what it started.
+        await this._options.api.cancelVerify(verify_id);
+        return;
+      }
+      this._set({ ...this._state, verify_id });
       while (!this._isDisposed) {
         await new Promise(resolve =>
           setTimeout(resolve, this._options.pollMs ?? VERIFY_POLL_MS)
