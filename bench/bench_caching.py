@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Server  # noqa: E402
+from bench.harness import Server, kernel_chat  # noqa: E402
 from jupyter_nbchat.llm.pricing import price_of  # noqa: E402
 from jupyter_nbchat.testing.claude_api import cache_minimum  # noqa: E402
 from jupyter_nbchat.testing.claude_standin import ClaudeStandIn  # noqa: E402
@@ -86,23 +85,8 @@ def cost(model: str, turn: dict[str, int], cached: bool) -> float:
 
 
 async def main() -> None:
-    work = Path(tempfile.mkdtemp(prefix="nbchat-bench-cache-"))
-    root = work / "root"
-    root.mkdir()
-    files(root)
-    claude = ClaudeStandIn()
-    await claude.start()
-    server = Server(
-        root,
-        ["c.NbChat.executor = 'kernel'", f"c.NbChat.anthropic_base_url = {claude.url!r}"],
-        {"ANTHROPIC_API_KEY": "sk-ant-bench"},
-    )
-    try:
-        await server.ready()
+    async with kernel_chat("nbchat-bench-cache-", files) as (server, claude, _):
         results = {model: await chat(server, claude, model) for model in MODELS}
-    finally:
-        server.stop()
-        await claude.stop()
     for model, turns in results.items():
         print(f"\n{model} (caches prefixes of {cache_minimum(model):,}+ tokens)")
         print(f"{'turn':>4} {'input':>7} {'read':>6} {'written':>8} {'uncached':>9}   cost cached / uncached")

@@ -24,7 +24,6 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from tornado.websocket import websocket_connect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import Server  # noqa: E402
+from bench.harness import Server, kernel_chat  # noqa: E402
 from jupyter_nbchat.testing.claude_standin import ClaudeStandIn  # noqa: E402
 
 LINES, WIDTH = 200_000, 100
@@ -121,18 +120,7 @@ async def idle_latencies(server: Server) -> list[float]:
 
 
 async def main() -> None:
-    work = Path(tempfile.mkdtemp(prefix="nbchat-bench-live-"))
-    root = work / "root"
-    root.mkdir()
-    claude = ClaudeStandIn()
-    await claude.start()
-    server = Server(
-        root,
-        ["c.NbChat.executor = 'kernel'", f"c.NbChat.anthropic_base_url = {claude.url!r}"],
-        {"ANTHROPIC_API_KEY": "sk-ant-bench"},
-    )
-    try:
-        await server.ready()
+    async with kernel_chat("nbchat-bench-live-") as (server, claude, _):
         await turn(server, claude, "warm.ipynb", "print('warm')", probe=False)  # kernel up
         idle = await idle_latencies(server)
         big_runs, raw_runs = [], []
@@ -140,9 +128,6 @@ async def main() -> None:
             raw_runs.append(await raw_cell_seconds(BIG))
             big_runs.append(await turn(server, claude, f"big-{rep}.ipynb", BIG, probe=True))
         trickle_events, _, trickle_marks, _ = await turn(server, claude, "trickle.ipynb", TRICKLE, False)
-    finally:
-        server.stop()
-        await claude.stop()
 
     printed = LINES * WIDTH
     cell_times = [m["ended"] - m["started"] for _, _, m, _ in big_runs]

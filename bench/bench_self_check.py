@@ -29,7 +29,6 @@ import json
 import re
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import Server  # noqa: E402
+from bench.harness import Server, kernel_chat  # noqa: E402
 from jupyter_nbchat.llm import numbers  # noqa: E402
 from jupyter_nbchat.llm.images import TurnImages  # noqa: E402
 from jupyter_nbchat.testing.claude_standin import ClaudeStandIn, _estimate_tokens, _image_blocks  # noqa: E402
@@ -222,25 +221,11 @@ async def bench_take(png: str) -> tuple[float, float, float]:
 
 
 async def bench_images() -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="nbchat-bench-selfcheck-"))
-    root = work / "root"
-    root.mkdir()
-    claude = ClaudeStandIn()
-    await claude.start()
-    server = Server(
-        root,
-        ["c.NbChat.executor = 'kernel'", f"c.NbChat.anthropic_base_url = {claude.url!r}"],
-        {"ANTHROPIC_API_KEY": "sk-ant-bench"},
-    )
-    try:
-        await server.ready()
+    async with kernel_chat("nbchat-bench-selfcheck-") as (server, claude, _):
         # off, on, off, on: the token counts are deterministic; the repeat shows they are.
         runs = {False: [], True: []}
         for rep, on in enumerate((False, True, False, True)):
             runs[on].append(await image_turn(server, claude, f"chart-{rep}.ipynb", on))
-    finally:
-        server.stop()
-        await claude.stop()
     take = await bench_take(runs[True][0]["png"])
     return {"runs": runs, "take": take}
 

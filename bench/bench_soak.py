@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import Server  # noqa: E402
+from bench.harness import Server, kernel_chat  # noqa: E402
 from jupyter_nbchat.testing.claude_standin import ClaudeStandIn  # noqa: E402
 from jupyter_nbchat.turn_registry import KEEP_FINISHED_TURNS  # noqa: E402
 
@@ -92,19 +91,8 @@ async def one_turn(server: Server, claude: ClaudeStandIn, with_cell: bool) -> fl
 
 
 async def soak(name: str, with_cell: bool, turns: int, warmup: int, settle: float) -> Run:
-    work = Path(tempfile.mkdtemp(prefix=f"nbchat-bench-soak-{name}-"))
-    root = work / "root"
-    root.mkdir()
-    claude = ClaudeStandIn()
-    await claude.start()
-    server = Server(
-        root,
-        ["c.NbChat.executor = 'kernel'", f"c.NbChat.anthropic_base_url = {claude.url!r}"],
-        {"ANTHROPIC_API_KEY": "sk-ant-bench"},
-    )
     run = Run(name)
-    try:
-        await server.ready()
+    async with kernel_chat(f"nbchat-bench-soak-{name}-") as (server, claude, _):
         await server.new_notebook(NOTEBOOK)
         # The kernel starts with the first turn in both runs: a baseline turn runs no cell.
         await server.fetch("nbchat/executor/warm", "POST", {"notebook_path": NOTEBOOK})
@@ -116,9 +104,6 @@ async def soak(name: str, with_cell: bool, turns: int, warmup: int, settle: floa
             run.turn_seconds.append(await one_turn(server, claude, with_cell))
         await asyncio.sleep(settle)
         run.end = await sample(server)
-    finally:
-        server.stop()
-        await claude.stop()
     return run
 
 

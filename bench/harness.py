@@ -9,7 +9,10 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +107,28 @@ class Server:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+@asynccontextmanager
+async def kernel_chat(prefix: str, files: Any = None) -> AsyncIterator[tuple[Server, Any, Path]]:
+    """A ready server on the local kernel talking to an in-process Claude stand-in, in a
+    fresh folder (`files(root)` fills it first); both stopped on the way out."""
+    from jupyter_nbchat.testing.claude_standin import ClaudeStandIn
+
+    root = Path(tempfile.mkdtemp(prefix=prefix)) / "root"
+    root.mkdir()
+    if files is not None:
+        files(root)
+    claude = ClaudeStandIn()
+    await claude.start()
+    server = Server(
+        root,
+        ["c.NbChat.executor = 'kernel'", f"c.NbChat.anthropic_base_url = {claude.url!r}"],
+        {"ANTHROPIC_API_KEY": "sk-ant-bench"},
+    )
+    try:
+        await server.ready()
+        yield server, claude, root
+    finally:
+        server.stop()
+        await claude.stop()
