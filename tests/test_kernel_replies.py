@@ -14,14 +14,8 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-def executor(jp_serverapp, notebook_path, jp_asyncio_loop):
-    executor = KernelExecutor(
-        kernel_manager=jp_serverapp.kernel_manager,
-        session_manager=jp_serverapp.session_manager,
-        notebook_path=notebook_path,
-    )
-    yield executor
-    jp_asyncio_loop.run_until_complete(executor.close())
+def executor(kernel_executor):
+    return kernel_executor
 
 
 async def assert_no_reply_queued(executor: KernelExecutor) -> None:
