@@ -6,10 +6,12 @@ for browser-written turns that no panel followed to their end.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import nbformat
 from jupyter_core.utils import ensure_async
+from tornado import web
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from .record import fold_turn, read_record
@@ -60,6 +62,27 @@ def _tag_of(cell: Any) -> tuple[Any, Any]:
     return (tag.get("turn_id"), tag.get("role")) if isinstance(tag, dict) else (None, None)
 
 
+#: Reads of a notebook found mid-save before the error stands (0.1 s apart).
+SAVED_READ_ATTEMPTS = 5
+
+
+async def read_saved(contents_manager: Any, path: str) -> dict[str, Any] | None:
+    """The notebook at `path` as last saved (nbformat JSON), or None when there is none.
+
+    jupyter_server saves a notebook by rewriting the file in place: read mid-save it is
+    empty ("Unreadable Notebook", 400), so such a read is taken again shortly after."""
+    if not await ensure_async(contents_manager.file_exists(path)):
+        return None
+    for attempt in range(SAVED_READ_ATTEMPTS):
+        try:
+            return (await ensure_async(contents_manager.get(path, content=True, type="notebook")))["content"]
+        except web.HTTPError as err:
+            if err.status_code != 400 or attempt + 1 == SAVED_READ_ATTEMPTS:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
 async def append_cells(
     contents_manager: Any,
     path: str,
@@ -81,11 +104,8 @@ async def append_cells(
     except a cell that `displaces` (new id -> old id) maps to a notebook cell still there:
     it takes that cell's place (a fix of the person's cell). A deleted file is created again.
     """
-    if await ensure_async(contents_manager.file_exists(path)):
-        model = await ensure_async(contents_manager.get(path, content=True, type="notebook"))
-        nb = nbformat.from_dict(model["content"])
-    else:
-        nb = new_notebook()
+    saved = await read_saved(contents_manager, path)
+    nb = nbformat.from_dict(saved) if saved is not None else new_notebook()
     final = {c.get("id") for c in cells}
     if turn_id:
         nb.cells = [c for c in nb.cells if not (_tag_of(c) == (turn_id, "code") and c.get("id") not in final)]

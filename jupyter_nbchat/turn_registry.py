@@ -12,7 +12,6 @@ from typing import Any
 
 import anthropic
 from jupyter_core.utils import ensure_async
-from tornado import web
 from tornado.ioloop import PeriodicCallback
 
 from . import notebook
@@ -40,8 +39,6 @@ from .turn import Turn, TurnRunner, TurnSettings
 
 #: Finished turns kept for late readers before the oldest are dropped.
 KEEP_FINISHED_TURNS = 200
-#: Reads of a notebook found mid-save before the error stands (0.1 s apart).
-SAVED_READ_ATTEMPTS = 5
 #: Seconds shutdown waits for the runtimes to close (all at once).
 CLOSE_TIMEOUT = 10.0
 
@@ -320,21 +317,10 @@ class TurnRegistry:
         return RerunResult(ran=len(request.codes), failed=[])
 
     async def _saved_notebook(self, path: str) -> tuple[list[NotebookCell], Any]:
-        """Cells and metadata.nbchat as last saved, for requests that did not send them.
-
-        jupyter_server saves a notebook by rewriting the file in place: read mid-save it is
-        empty ("Unreadable Notebook", 400), so such a read is taken again shortly after."""
-        cm = self.serverapp.contents_manager
-        if not await ensure_async(cm.file_exists(path)):
+        """Cells and metadata.nbchat as last saved, for requests that did not send them."""
+        content = await notebook.read_saved(self.serverapp.contents_manager, path)
+        if content is None:
             return [], None
-        for attempt in range(SAVED_READ_ATTEMPTS):
-            try:
-                content = (await ensure_async(cm.get(path, content=True, type="notebook")))["content"]
-                break
-            except web.HTTPError as err:
-                if err.status_code != 400 or attempt + 1 == SAVED_READ_ATTEMPTS:
-                    raise
-                await asyncio.sleep(0.1)
         return (
             [NotebookCell.model_validate(c) for c in content.get("cells", [])],
             content.get("metadata", {}).get("nbchat"),

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.utils import ensure_async
 
+from . import notebook
 from .errors import ExecutorUnavailable, NbChatError, NotebookNotFound, VerificationConflict, VerificationNotFound
 from .execution import Executor, KernelExecutor
 from .execution.outputs import fold_carriage_returns
@@ -337,11 +337,10 @@ class Verifications:
 
     async def start(self, request: VerifyRequest) -> Verification:
         path = request.notebook_path
-        cm = self.serverapp.contents_manager
-        if not await ensure_async(cm.file_exists(path)):
+        content = await notebook.read_saved(self.serverapp.contents_manager, path)
+        if content is None:
             raise NotebookNotFound(path)
         self._refuse_second(path)
-        content = (await ensure_async(cm.get(path, content=True, type="notebook")))["content"]
         metadata = content.get("metadata", {})
         cells = request.cells
         if cells is None:
