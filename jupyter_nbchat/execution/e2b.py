@@ -489,16 +489,10 @@ class E2BExecutor(Executor):
         assert sandbox is not None
         why = self._lost or "had stopped"
         files = [f for f in self._files.values() if f.absolute_path.is_file()]
-        replayed, failures = 0, 0
         try:
             for f in files:
                 await self._upload(sandbox, f)
-            for code in list(self._history):
-                run = await self._execute(sandbox, code, self._cell_timeout)
-                if run.failure is not None:
-                    raise run.failure
-                replayed += 1
-                failures += bool(run.timed_out or run.interrupted or run.outputs.has_error)
+            replayed, failures = await self._replay(sandbox)
         except BaseException:
             self._forget_sandbox(why)
             self._kill_later(sandbox)
@@ -515,6 +509,18 @@ class E2BExecutor(Executor):
         if failures:
             notice += f" {failures} of them failed this time, so some variables may be missing."
         self._notices.append(notice)
+
+    async def _replay(self, sandbox: AsyncSandbox) -> tuple[int, int]:
+        """Run the chat's earlier cells again, in order, in a new kernel: (re-run, failed
+        this time). Raises the SDK's or the connection's failure."""
+        replayed = failures = 0
+        for code in list(self._history):
+            run = await self._execute(sandbox, code, self._cell_timeout)
+            if run.failure is not None:
+                raise run.failure
+            replayed += 1
+            failures += bool(run.timed_out or run.interrupted or run.outputs.has_error)
+        return replayed, failures
 
     def _kill_later(self, sandbox: AsyncSandbox) -> None:
         task = asyncio.ensure_future(self._kill(sandbox))
@@ -777,12 +783,7 @@ class E2BExecutor(Executor):
             return
         self.log.info("nbchat: the stopped cell did not stop cleanly; restarting the sandbox's kernel")
         await self._fresh_kernel(sandbox)
-        replayed = 0
-        for code in list(self._history):
-            run = await self._execute(sandbox, code, self._cell_timeout)
-            if run.failure is not None:
-                raise run.failure
-            replayed += 1
+        replayed, _ = await self._replay(sandbox)
         self._notices.append(
             "The stopped cell did not stop when interrupted, so the sandbox's kernel was restarted"
             + (f" and {_count(replayed, 'earlier cell')} re-run." if replayed else ".")
