@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -100,6 +101,55 @@ class Server:
         body = {"notebook_path": notebook, "question": question, "write": "server", **fields}
         turn = await self.fetch("nbchat/turns", "POST", body)
         return await self.events(turn["turn_id"])
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+#: The virtualenv with the real Jupyter Enterprise Gateway (scripts/setup_gateway.sh).
+EG_VENV = Path(os.environ.get("NBCHAT_EG_VENV", Path(__file__).resolve().parents[1] / ".venv-eg"))
+
+
+class EnterpriseGateway:
+    """The real Enterprise Gateway on loopback, started in `home` (its kernels' folder),
+    with token auth; only `user` may start kernels. Listing kernels is allowed."""
+
+    def __init__(self, home: Path, user: str) -> None:
+        binary = EG_VENV / "bin" / "jupyter-enterprisegateway"
+        if not binary.exists():
+            raise RuntimeError(f"{binary} is missing: run scripts/setup_gateway.sh")
+        self.home, self.port, self.token = home, free_port(), secrets.token_hex(8)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KERNEL_", "VIRTUAL_ENV", "JUPYTER"))}
+        env.update(PATH=f"{EG_VENV / 'bin'}:{env.get('PATH', '')}", EG_LIST_KERNELS="True")
+        self.log = home.parent / f"gateway_{self.port}.log"
+        self.process = subprocess.Popen(
+            [str(binary), "--ip=127.0.0.1", f"--port={self.port}",
+             f"--EnterpriseGatewayApp.auth_token={self.token}",
+             f"--EnterpriseGatewayApp.authorized_users={user}"],
+            cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=self.log.open("w"),
+        )  # fmt: skip
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def kernels(self) -> list[dict[str, Any]]:
+        request = urllib.request.Request(f"{self.url}/api/kernels", headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        """Blocking: for test fixtures and the start of a bench."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.kernels()
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(self.log.read_text()[-3000:]) from None
+                time.sleep(0.3)
 
     def stop(self) -> None:
         self.process.terminate()

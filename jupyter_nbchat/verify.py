@@ -34,6 +34,7 @@ from typing import Any
 from . import notebook
 from .errors import ExecutorUnavailable, NbChatError, NotebookNotFound, VerificationConflict, VerificationNotFound
 from .execution import Executor, KernelExecutor
+from .execution.base import LocalFile
 from .execution.outputs import fold_carriage_returns
 from .llm import numbers
 from .models import NotebookCell, VerifyAnswer, VerifyCell, VerifyReport, VerifyRequest, VerifyStatus
@@ -357,7 +358,7 @@ class Verifications:
         job = Verification(path, executor, cells, record)
         if executor == "kernel":
             kernel_name = self._kernel_name(metadata)
-            fresh: FreshExecutor = lambda: self._fresh_kernel(path, kernel_name)  # noqa: E731
+            fresh: FreshExecutor = lambda: self._fresh_kernel(path, kernel_name, chat)  # noqa: E731
         else:
             fresh = lambda: self._fresh_sandbox(path, chat)  # noqa: E731
         self.jobs[job.id] = job
@@ -377,9 +378,10 @@ class Verifications:
             raise VerificationConflict(path)
 
     @contextlib.asynccontextmanager
-    async def _fresh_kernel(self, path: str, kernel_name: str) -> AsyncIterator[Executor]:
+    async def _fresh_kernel(self, path: str, kernel_name: str, chat: dict[str, Any]) -> AsyncIterator[Executor]:
         """A new kernel of the notebook's kind in its folder (relative paths work), with the
-        server's kernel manager (a gateway too); shut down on leaving."""
+        server's kernel manager (a gateway too, whose kernel gets the record's attachments
+        when it runs elsewhere; nothing comes back); shut down on leaving."""
         km = self.serverapp.kernel_manager
         try:
             kernel_id = await _start_kernel(km, kernel_name, posixpath.dirname(path), self.log)
@@ -392,8 +394,12 @@ class Verifications:
             kernel_id=kernel_id,
             log=self.log,
             max_output_chars=self.app.max_output_chars,
+            max_copy_back_bytes=0,
         )
         try:
+            files = await self._attachments(path, chat)
+            if files:
+                await executor.sync_files(files)
             yield executor
         finally:
             await executor.close()
@@ -405,8 +411,6 @@ class Verifications:
         copied back into the workspace; killed on leaving."""
         from .execution.e2b import E2BExecutor
 
-        paths = [a["path"] for a in chat["attachments"]]
-        files = await self.turns.inspect_attachments(path, paths, chat["context_level"])
         root = Path(self.serverapp.contents_manager.root_dir)
         executor = E2BExecutor(
             api_key=self.app.e2b_api_key,
@@ -422,12 +426,20 @@ class Verifications:
         )
         try:
             await executor.ensure_ready()
-            local = self.turns.local_files(path, files)
+            local = await self._attachments(path, chat)
             if local:
                 await executor.sync_files(local)
             yield executor
         finally:
             await asyncio.shield(executor.close())
+
+    async def _attachments(self, path: str, chat: dict[str, Any]) -> list[LocalFile]:
+        """The record's attachments, as a fresh runtime must be given them."""
+        paths = [a["path"] for a in chat["attachments"]]
+        if not paths:
+            return []
+        files = await self.turns.inspect_attachments(path, paths, chat["context_level"])
+        return self.turns.local_files(path, files)
 
     def get(self, verify_id: str) -> Verification:
         try:

@@ -68,7 +68,7 @@ from e2b import (
 from e2b_code_interpreter import AsyncSandbox
 
 from ..errors import ExecutorUnavailable
-from . import workspace
+from . import copy_back, workspace
 from .base import ChangedFile, ExecutionResult, Executor, LocalFile, SyncReport
 from .outputs import MAX_OUTPUT_CHARS, CellOutputs, error_output
 
@@ -144,8 +144,6 @@ KEEPALIVE_SECONDS = 60.0
 CHECK_TIMEOUT = 15.0
 #: Seconds `close()` waits for the kill request.
 KILL_TIMEOUT = 20.0
-#: Most changed files copied back after one cell.
-MAX_COPY_FILES = 200
 #: Bytes buffered before a worker thread writes them to disk.
 WRITE_CHUNK = 1 << 20
 
@@ -639,32 +637,15 @@ class E2BExecutor(Executor):
         except _SDK_ERRORS as err:
             return [], f"Could not check which files the cell wrote in the sandbox: {err}"
         self._baseline = after
-        changed: list[ChangedFile] = []
-        limit_mb = f"{self.max_copy_back_bytes / 2**20:g} MB"
-        for index, path in enumerate(workspace.changed_paths(before, after)):
-            size = after.files[path].size
-            reason = ""
-            if index >= MAX_COPY_FILES:
-                reason = f"more than {MAX_COPY_FILES} files changed in one cell; this one stays in the sandbox"
-            elif size > self.max_copy_back_bytes:
-                reason = f"larger than the {limit_mb} copy-back limit; it stays in the sandbox"
-            else:
-                try:
-                    digest = await self._download(sandbox, path)
-                except workspace.UnsafePath as err:
-                    reason = f"not copied: {err}"
-                except _FileTooLarge:
-                    reason = f"grew past the {limit_mb} copy-back limit; it stays in the sandbox"
-                except _SDK_ERRORS as err:
-                    reason = f"could not be copied from the sandbox: {err}"
-                else:
-                    if path in self._uploaded:  # an attached file the code rewrote
-                        self._uploaded[path] = digest
-            if reason and path in self._uploaded:
-                del self._uploaded[path]  # the next sync puts the workspace's version back
-            changed.append(
-                ChangedFile(relative_path=path, size=size, copied=not reason, reason=reason)
-            )
+        changed = await copy_back.copy_back(
+            before,
+            after,
+            lambda path: self._download(sandbox, path),
+            max_bytes=self.max_copy_back_bytes,
+            errors=_SDK_ERRORS,
+            place="the sandbox",
+            uploaded=self._uploaded,
+        )
         return changed, None
 
     async def _download(self, sandbox: AsyncSandbox, relative: str) -> str:
@@ -685,7 +666,7 @@ class E2BExecutor(Executor):
                 async for chunk in stream:
                     received += len(chunk)
                     if received > self.max_copy_back_bytes:
-                        raise _FileTooLarge()
+                        raise copy_back.FileTooLarge()
                     buffer += chunk
                     if len(buffer) >= WRITE_CHUNK:
                         await asyncio.to_thread(write, bytes(buffer))
@@ -984,10 +965,6 @@ async def kill_sandbox(api_key: str, sandbox_id: str, **sdk_options: Any) -> boo
 def describe(err: BaseException | None) -> str:
     """An SDK or connection error in one line, for logs and messages."""
     return _describe(err)
-
-
-class _FileTooLarge(Exception):
-    pass
 
 
 def _refused(run: _Run) -> bool:

@@ -20,7 +20,20 @@ from jupyter_client.session import Session
 from jupyter_server.gateway.gateway_client import GatewayClient
 from jupyter_server.utils import url_escape, url_path_join
 from tornado.httpclient import HTTPRequest
+from tornado.httputil import responses
+from tornado.web import HTTPError
 from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+#: What to change, by the status a gateway answered a kernel request with.
+_WHAT_TO_CHANGE = {
+    401: "The server's gateway token is missing or wrong (c.GatewayClient.auth_token).",
+    403: (
+        "The gateway decides who may start kernels: an administrator sets KERNEL_USERNAME "
+        "for this server (or c.GatewayClient.http_user) to a user the gateway authorizes."
+    ),
+    404: "The gateway has no such kernel or kernel spec; choose a kernel it offers.",
+    503: "The gateway did not answer; check that it runs at c.GatewayClient.url.",
+}
 
 
 class GatewayChannels:
@@ -61,6 +74,7 @@ class GatewayChannels:
         store_history: bool = True,
         allow_stdin: bool = False,
         stop_on_error: bool = True,
+        user_expressions: dict[str, str] | None = None,
     ) -> str:
         return self._send(
             "execute_request",
@@ -68,7 +82,7 @@ class GatewayChannels:
                 "code": code,
                 "silent": silent,
                 "store_history": store_history,
-                "user_expressions": {},
+                "user_expressions": user_expressions or {},
                 "allow_stdin": allow_stdin,
                 "stop_on_error": stop_on_error,
             },
@@ -105,3 +119,23 @@ class GatewayChannels:
         if self._ws is not None:
             self._ws.close()
         self._ws = self._reader = None
+
+
+def gateway_failure(err: HTTPError) -> str:
+    """A kernel request the server's kernel manager refused, said as the gateway said it.
+
+    jupyter_server wraps a gateway's answer as "Error from Gateway: [message] reason. Ensure
+    gateway url is valid..." (the last sentence whatever the cause); the gateway's own
+    words are its arguments."""
+    status = err.status_code
+    if err.log_message and err.log_message.startswith("Error from Gateway") and len(err.args) == 2:
+        message, reason = (str(a).strip() for a in err.args)
+        plain = message in ("", reason, responses.get(status, ""))  # nothing beyond the reason
+        said = reason if plain else f"{reason} ({message})"
+        text = f"The kernel gateway refused the request ({status}): {said.rstrip('.')}."
+    elif err.log_message:
+        text = f"The kernel could not be started ({status}): {err.log_message % err.args if err.args else err.log_message}"
+    else:
+        text = f"The kernel could not be started ({status} {err.reason or ''})".rstrip() + "."
+    advice = _WHAT_TO_CHANGE.get(status)
+    return f"{text} {advice}" if advice else text

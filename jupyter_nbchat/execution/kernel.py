@@ -22,6 +22,7 @@ life of the client.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import inspect
@@ -36,9 +37,11 @@ from typing import Any
 
 from ..errors import ExecutorUnavailable, KernelDied
 from jupyter_server.gateway.managers import GatewayMappingKernelManager
+from tornado.web import HTTPError
 
 from . import workspace
-from .gateway_channels import GatewayChannels
+from .gateway_channels import GatewayChannels, gateway_failure
+from .kernel_files import CALL_ERRORS, KernelFiles
 from .base import ChangedFile, ExecutionResult, Executor, LocalFile, SyncReport
 from .outputs import MAX_OUTPUT_CHARS, CellOutputs, error_output
 
@@ -98,10 +101,13 @@ class KernelExecutor(Executor):
         notebook_dir: Path | None = None,
         log: logging.Logger | None = None,
         max_output_chars: int = MAX_OUTPUT_CHARS,
+        max_copy_back_bytes: int = 50 * 2**20,
     ) -> None:
         """`notebook_dir` is the notebook's folder on this machine (the kernel's working
         directory); by default the kernel manager's folder for the notebook. Without
-        one on this machine (a remote gateway), changed files are not reported.
+        one on this machine, changed files are not reported. A kernel that runs elsewhere
+        (a gateway's) gets the attachments and gives back what it writes through itself
+        (see `kernel_files`), up to `max_copy_back_bytes` per file.
         `max_output_chars` bounds the stream text kept per output (see `outputs`).
         `kernel_id` pins the executor to a kernel its caller started (and shuts down),
         instead of the notebook's session kernel: "Verify notebook" runs beside the live one."""
@@ -119,6 +125,9 @@ class KernelExecutor(Executor):
         self._restarts = 0  # automatic restarts (the kernel died) seen by our callback
         self._watched: str | None = None  # the kernel id our restart callbacks are on
         self._gave_up = False  # the restarter gave up on the watched kernel
+        self.files = KernelFiles(
+            self._hidden, self.notebook_dir, max_copy_back_bytes=max_copy_back_bytes, log=self.log
+        )
 
     def _default_dir(self) -> Path | None:
         cwd_for_path = getattr(self.kernel_manager, "cwd_for_path", None)
@@ -131,9 +140,18 @@ class KernelExecutor(Executor):
         return folder if folder.is_dir() else None
 
     async def ensure_ready(self) -> None:
-        kernel_id = self._pinned_kernel or await self._session_kernel_id()
+        async with self._lock:
+            await self._ready()
+
+    async def _ready(self) -> None:
+        """Connect to the kernel and learn where it runs; under the lock."""
+        try:
+            kernel_id = self._pinned_kernel or await self._session_kernel_id()
+        except HTTPError as err:  # the gateway refused or failed: its reason, not ours
+            raise ExecutorUnavailable(gateway_failure(err)) from err
         if kernel_id != self.kernel_id or self._client is None:
             await self._drop_client()
+            self.files.forget()
             self.kernel_id = kernel_id
             client = self._new_client(kernel_id)
             await _maybe_await(client.start_channels())
@@ -144,6 +162,10 @@ class KernelExecutor(Executor):
                 raise ExecutorUnavailable(f"The notebook's kernel did not start: {err}") from err
             self._client = client
             self._watch(kernel_id)
+        try:
+            await self.files.locate()
+        except CALL_ERRORS as err:
+            raise ExecutorUnavailable(f"The kernel did not say where it runs: {err}") from err
 
     def _new_client(self, kernel_id: str) -> Any:
         """One client per kernel; a gateway's kernels need our async WebSocket client."""
@@ -222,7 +244,7 @@ class KernelExecutor(Executor):
         self, code: str, timeout: float, on_output: Callable[[], None] | None = None
     ) -> ExecutionResult:
         async with self._lock:
-            await self.ensure_ready()
+            await self._ready()
             before = await self._listing()
             client = self._client
             msg_id = client.execute(
@@ -256,10 +278,12 @@ class KernelExecutor(Executor):
                 execution_count=collector.execution_count,
                 timed_out=not finished,
                 changed_files=await self._changed_files(before),
-                notices=notices,
+                notices=self.files.take_notice() + notices,
             )
 
     async def _listing(self) -> workspace.Listing | None:
+        if self.files.location is not None and not self.files.location.shared:
+            return await self.files.listing()
         if self.notebook_dir is None:
             return None
         try:
@@ -269,10 +293,13 @@ class KernelExecutor(Executor):
             return None
 
     async def _changed_files(self, before: workspace.Listing | None) -> list[ChangedFile]:
-        """The files the cell wrote; they are already in the workspace (copied=True)."""
+        """The files the cell wrote: next to the notebook already (copied=True), or copied
+        back from the kernel's own folder."""
         after = await self._listing() if before is not None else None
         if before is None or after is None:
             return []
+        if self.files.location is not None and not self.files.location.shared:
+            return await self.files.copy_back(before, after)
         return [
             ChangedFile(relative_path=path, size=after.files[path].size, copied=True)
             for path in workspace.changed_paths(before, after)
@@ -280,19 +307,36 @@ class KernelExecutor(Executor):
 
     async def run_hidden(self, code: str, timeout: float = 30.0) -> str:
         async with self._lock:
-            await self.ensure_ready()
-            client = self._client
-            msg_id = client.execute(code, silent=True, store_history=False, allow_stdin=False)
-            collector = CellOutputs(max_chars=None)
-            run = _Execution(msg_id, collector, silent=True)
-            if not await self._collect(client, run, time.monotonic() + timeout):
-                await self._interrupt_and_drain(client, run)
-                raise TimeoutError("hidden execution timed out")
-            await self._read_reply(client, msg_id)
+            await self._ready()
+            return await self._hidden(code, timeout)
+
+    async def _hidden(self, code: str, timeout: float, expression: str | None = None) -> str:
+        """Run `code` silently on the connected kernel and return what it printed; under the
+        lock. With an `expression` (and no code), return the string it evaluates to instead:
+        a user expression is evaluated as is, without IPython's cell transforms, which take
+        most of a second on a megabyte of code (see `kernel_files`)."""
+        client = self._client
+        expressions = {"value": expression} if expression is not None else {}
+        msg_id = client.execute(
+            code, silent=True, store_history=False, user_expressions=expressions, allow_stdin=False
+        )
+        collector = CellOutputs(max_chars=None)
+        run = _Execution(msg_id, collector, silent=True)
+        if not await self._collect(client, run, time.monotonic() + timeout):
+            await self._interrupt_and_drain(client, run)
+            raise TimeoutError("hidden execution timed out")
+        reply = await self._read_reply(client, msg_id)
         error = collector.error()
         if error is not None:
             raise RuntimeError(f"{error['ename']}: {error['evalue']}")
-        return collector.stdout()
+        if expression is None:
+            return collector.stdout()
+        value = ((reply or {}).get("content") or {}).get("user_expressions", {}).get("value")
+        if not value:
+            raise RuntimeError("the kernel sent no reply to a hidden request")
+        if value.get("status") != "ok":
+            raise RuntimeError(f"{value.get('ename')}: {value.get('evalue')}")
+        return ast.literal_eval(value["data"]["text/plain"])
 
     async def _collect(
         self, client: Any, run: _Execution, deadline: float, until_started: bool = False
@@ -392,19 +436,27 @@ class KernelExecutor(Executor):
         return None
 
     async def sync_files(self, files: list[LocalFile]) -> SyncReport:
-        """The kernel runs next to the notebook: its files are already where the code looks."""
+        """Next to the notebook, the files are already where the code looks; a kernel that
+        runs elsewhere is sent the ones it does not have (see `kernel_files`)."""
         missing = [f.relative_path for f in files if not f.absolute_path.is_file()]
         if missing:
             raise ExecutorUnavailable(
                 f"Attached file(s) not found next to the notebook: {', '.join(missing)}"
             )
-        return SyncReport(unchanged=[f.relative_path for f in files])
+        async with self._lock:
+            await self._ready()
+            return await self.files.sync(files)
 
     async def restart(self) -> None:
-        await self.ensure_ready()
         async with self._lock:
-            await self.kernel_manager.restart_kernel(self.kernel_id)
+            await self._ready()
+            try:
+                await self.kernel_manager.restart_kernel(self.kernel_id)
+            except HTTPError as err:
+                raise ExecutorUnavailable(gateway_failure(err)) from err
             await self._client.wait_for_ready(timeout=60)
+            self.files.forget()  # a restarted kernel may run elsewhere, without our helper
+            await self._ready()
 
     async def interrupt(self) -> None:
         if self.kernel_id and self.kernel_id in self.kernel_manager:
