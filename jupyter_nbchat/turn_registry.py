@@ -125,6 +125,7 @@ class TurnRegistry:
                 notebook_path=notebook_path,
                 log=self.log,
                 max_output_chars=self.app.max_output_chars,
+                max_copy_back_bytes=int(self.app.max_copy_back_mb * 2**20),
             )
         if not self.app.e2b_api_key:
             raise ExecutorUnavailable(
