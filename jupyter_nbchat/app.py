@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Enum, Float, Int, Unicode, default
+from traitlets import Bool, Enum, Float, Int, List, Unicode, default
 
 from . import __version__
 from .datafiles import tasks
+from .errors import PolicyRefused
 from .handlers import route_table
 from .llm.models import newest_sonnet
+from .models import Policy
+from .record import read_record
 from .turn_registry import TurnRegistry
 from .verify import Verifications
 
@@ -160,6 +164,36 @@ class NbChat(ExtensionApp):
         config=True
     )
 
+    # --- Admin policy: limits a deployment sets for everyone (docs/deploy.md). The panel
+    # reads them from nbchat/status (Policy) and hides what is not allowed; the server
+    # refuses requests outside them (403), whatever the panel sends.
+
+    allowed_models = List(
+        Unicode(),
+        help="Model ids a question may use (the person's choice, TurnRequest.model); empty: "
+        "any. If `model` is not listed, the first one listed is the default (logged).",
+    ).tag(config=True)
+
+    allowed_executors = List(
+        Enum(["kernel", "e2b"]),
+        help="Where generated cells may run, e.g. ['e2b'] so no generated code runs on this "
+        "host; empty: both. Turns, warm-up, restart, re-run, Verify and a chat's choice refuse "
+        "the others. If `executor` is not listed, the first one listed is the default (logged).",
+    ).tag(config=True)
+
+    force_review = Bool(
+        False,
+        help="Every generated cell waits for the person's Run or Skip, whatever the person's "
+        "setting; a question sent with review turned off is refused.",
+    ).tag(config=True)
+
+    max_tokens_per_turn = Int(
+        0,
+        help="Most tokens one question may spend (input, cached input and output, summed over "
+        "its Messages API calls). Checked before each call: when the next one would pass the "
+        "cap, the turn stops with a message and the cells that ran are kept. 0: no cap.",
+    ).tag(config=True)
+
     @default("e2b_api_key")
     def _default_e2b_api_key(self) -> str:
         return os.environ.get("E2B_API_KEY", "")
@@ -185,11 +219,15 @@ class NbChat(ExtensionApp):
 
     @default("executor")
     def _default_executor(self) -> str:
-        return "e2b" if self.e2b_api_key else "kernel"
+        preferred = "e2b" if self.e2b_api_key else "kernel"
+        allowed = self.allowed_executors
+        return preferred if not allowed or preferred in allowed else allowed[0]
 
     @default("model")
     def _default_model(self) -> str:
-        return newest_sonnet()
+        newest = newest_sonnet()
+        allowed = self.allowed_models
+        return newest if not allowed or newest in allowed else allowed[0]
 
     @default("anthropic_api_key")
     def _default_api_key(self) -> str:
@@ -199,7 +237,79 @@ class NbChat(ExtensionApp):
     def _default_base_url(self) -> str:
         return os.environ.get("ANTHROPIC_BASE_URL", "")
 
+    def chat_executor(self) -> str:
+        """Where a chat that names no executor runs: `executor`, or the first allowed one
+        when the policy does not allow it (a misconfigured default never opens what the
+        policy closes)."""
+        allowed = self.allowed_executors
+        return self.executor if not allowed or self.executor in allowed else allowed[0]
+
+    def chat_model(self) -> str:
+        """The model of a question that names none: `model`, or the first allowed one."""
+        allowed = self.allowed_models
+        return self.model if not allowed or self.model in allowed else allowed[0]
+
+    def _warn_policy_defaults(self) -> None:
+        for name, value, used in (
+            ("executor", self.executor, self.chat_executor()),
+            ("model", self.model, self.chat_model()),
+        ):
+            if value != used:
+                self.log.warning(
+                    "nbchat: NbChat.%s %r is not allowed by the policy (NbChat.allowed_%ss); using %r",
+                    name, value, name, used,
+                )
+
+    def policy(self) -> Policy:
+        """The limits in force and a sentence for each, as nbchat/status sends them."""
+        reasons: dict[str, str] = {}
+        if self.allowed_models:
+            reasons["models"] = "The administrator allows only these models: " + ", ".join(self.allowed_models) + "."
+        if self.allowed_executors:
+            where = " or ".join(_EXECUTOR_NAMES[name] for name in self.allowed_executors)
+            reasons["executors"] = f"The administrator lets generated code run only in {where}."
+        if self.force_review:
+            reasons["review"] = (
+                "The administrator requires every generated cell to wait for your Run or Skip before it runs."
+            )
+        if self.max_tokens_per_turn > 0:
+            reasons["tokens"] = (
+                f"The administrator caps each question at {self.max_tokens_per_turn:,} tokens (input and "
+                "output); a question that would pass it stops, and the cells that ran are kept."
+            )
+        return Policy(
+            allowed_models=list(self.allowed_models),
+            allowed_executors=list(self.allowed_executors),
+            force_review=self.force_review,
+            max_tokens_per_turn=max(0, self.max_tokens_per_turn),
+            reasons=reasons,
+        )
+
+    def check_policy(self, *, model: str | None = None, executor: str | None = None, review: bool | None = None) -> None:
+        """PolicyRefused (403, with the policy's sentence) when a request asks for what the
+        administrator does not allow: a model or executor outside the lists, review off."""
+        policy = self.policy()
+        if model is not None and self.allowed_models and model not in self.allowed_models:
+            raise PolicyRefused(f"Model {model!r} is not allowed here. {policy.reasons['models']}")
+        if executor is not None and self.allowed_executors and executor not in self.allowed_executors:
+            raise PolicyRefused(
+                f"Code may not run in {_EXECUTOR_NAMES.get(executor, executor)} here. {policy.reasons['executors']}"
+            )
+        if review is False and self.force_review:
+            raise PolicyRefused(f"Review cannot be turned off here. {policy.reasons['review']}")
+
+    def verify_executor(self, requested: str | None, record: Any) -> str | None:
+        """Where "Verify notebook" may run under allowed_executors: the one requested
+        (PolicyRefused if not allowed); unnamed, the chat's recorded choice when allowed, else
+        the default. Without the limit: as requested (verify.py then decides)."""
+        self.check_policy(executor=requested)
+        if requested is not None or not self.allowed_executors:
+            return requested
+        chosen = read_record(record).get("executor") if isinstance(record, dict) else None
+        return chosen if chosen in self.allowed_executors else self.chat_executor()
+
     def initialize_settings(self) -> None:
+        self._warn_policy_defaults()
         if self.scrub_kernel_env:
             # Read the keys into their traits first (their defaults come from the environment).
             _ = (self.anthropic_api_key, self.e2b_api_key)
@@ -212,11 +322,12 @@ class NbChat(ExtensionApp):
         self.verifications = Verifications(app=self, serverapp=self.serverapp, turns=self.turns, log=self.log)
         self.settings["nbchat"] = self
         self.log.info(
-            "nbchat %s: model %s, executor %s, API key %s",
+            "nbchat %s: model %s, executor %s, API key %s, policy limits: %s",
             __version__,
-            self.model,
-            self.executor,
+            self.chat_model(),
+            self.chat_executor(),
             "set" if self.anthropic_api_key else "missing",
+            ", ".join(self.policy().reasons) or "none",
         )
 
     def initialize_handlers(self) -> None:
@@ -227,3 +338,7 @@ class NbChat(ExtensionApp):
         await self.turns.close()
         if getattr(self, "datafiles", None) is not None:
             tasks.disable()  # stop the extraction worker processes
+
+
+#: How a policy sentence names an executor.
+_EXECUTOR_NAMES = {"kernel": "the notebook's kernel (on this server)", "e2b": "an E2B cloud sandbox"}

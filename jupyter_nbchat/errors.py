@@ -92,6 +92,31 @@ class VerificationNotFound(NbChatError):
         super().__init__(f"No verification with id {verify_id!r} (the server may have restarted).")
 
 
+class PolicyRefused(NbChatError):
+    """A request the administrator's policy does not allow (NbChat.allowed_models,
+    allowed_executors, force_review); the message is the policy's own sentence."""
+
+    kind = "policy"
+    status = 403
+
+
+class TokenCapReached(NbChatError):
+    """The turn would pass NbChat.max_tokens_per_turn: it stops before the next Messages
+    API call; the cells that ran stay in the notebook."""
+
+    kind = "policy"
+
+    def __init__(self, cap: int, spent: int, *, cut_short: bool = False) -> None:
+        why = "Claude's reply was cut short at it" if cut_short else "the next request to Claude would pass it"
+        super().__init__(
+            f"This question stopped after {spent:,} tokens: the administrator caps a question at "
+            f"{cap:,} tokens (input and output), and {why}. "
+            "The cells that ran are kept; ask a narrower follow-up question to go on."
+        )
+        self.cap = cap
+        self.spent = spent
+
+
 API_KEY_HELP = (
     "No Anthropic API key is set on the server. Stop JupyterLab, run "
     "`export ANTHROPIC_API_KEY=sk-ant-...` in the same terminal (or set "

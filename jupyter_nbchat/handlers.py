@@ -92,11 +92,12 @@ class StatusHandler(NbChatHandler):
         self.write_model(
             Status(
                 version=__version__,
-                model=app.model,
-                executor=app.executor,
+                model=app.chat_model(),
+                executor=app.chat_executor(),
                 e2b_available=bool(app.e2b_api_key),
                 has_api_key=bool(app.anthropic_api_key),
                 api_key_help=API_KEY_HELP,
+                policy=app.policy(),
             )
         )
 
@@ -211,7 +212,9 @@ class VerifyHandler(NbChatHandler):
     @nbchat_errors
     async def post(self) -> None:
         """Run the notebook in a fresh runtime and compare its outputs (verify.py); poll the job."""
-        job = await self.nbchat.verifications.start(self.parse(VerifyRequest))
+        request = self.parse(VerifyRequest)
+        request.executor = self.nbchat.verify_executor(request.executor, request.record)
+        job = await self.nbchat.verifications.start(request)
         self.write_model(VerifyCreated(verify_id=job.id), status=202)
 
 

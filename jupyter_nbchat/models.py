@@ -21,8 +21,24 @@ ErrorKind = Literal[
     "network",
     "execution",
     "data_file",
+    "policy",
     "internal",
 ]
+
+
+class Policy(BaseModel):
+    """The administrator's limits (NbChat traits), as the panel shows them; no secret."""
+
+    #: Model ids a request may name; empty: any.
+    allowed_models: list[str] = Field(default_factory=list)
+    #: Executors a chat may use; empty: both.
+    allowed_executors: list[ExecutorName] = Field(default_factory=list)
+    #: Every generated cell waits for the person's Run or Skip.
+    force_review: bool = False
+    #: Most tokens (input and output, cached input included) one question may spend; 0: no cap.
+    max_tokens_per_turn: int = 0
+    #: One sentence per limit in force, keyed "models", "executors", "review", "tokens".
+    reasons: dict[str, str] = Field(default_factory=dict)
 
 
 class Status(BaseModel):
@@ -35,6 +51,7 @@ class Status(BaseModel):
     e2b_available: bool = False
     has_api_key: bool
     api_key_help: str
+    policy: Policy = Field(default_factory=Policy)
 
 
 class NotebookCell(BaseModel):

@@ -28,7 +28,7 @@ import httpx
 from jiter import from_json
 
 from . import notebook
-from .errors import NbChatError
+from .errors import NbChatError, TokenCapReached
 from .execution import Executor
 from .execution.introspection import describe_variables, environment, list_variables, result_problems
 from .execution.outputs import error_output
@@ -92,6 +92,8 @@ class TurnSettings:
     max_images_per_turn: int = 4
     #: The Messages API's `thinking` parameter for the model (llm/models.thinking_config).
     thinking: dict[str, Any] | None = None
+    #: Most tokens the turn may spend (NbChat.max_tokens_per_turn, see TurnRunner._budget); 0: no cap.
+    max_tokens_per_turn: int = 0
 
 
 class Turn:
@@ -321,6 +323,9 @@ class TurnRunner:
         self.files = files  # datafiles.InspectResult or None
         self.before_finish = before_finish
         self.usage = Usage()
+        #: Input tokens (cached ones included) of the last Messages API call: the next call
+        #: sends at least as much (the conversation only grows).
+        self._last_input = 0
         self.fixes = FixLoop(settings.max_fix_attempts)
         self.cell_count = 0
         self.images = TurnImages(
@@ -528,9 +533,10 @@ class TurnRunner:
     ) -> Any:
         """One Messages API call, streamed: prose and code go to the panel as written
         (`quiet`: no prose, no phase; the caller says what the call is for)."""
+        max_tokens = self._budget()
         kwargs: dict[str, Any] = {
             "model": self.settings.model,
-            "max_tokens": self.settings.max_tokens,
+            "max_tokens": max_tokens,
             "system": system,
             "messages": messages,
             "tools": tools.TOOLS,
@@ -573,7 +579,27 @@ class TurnRunner:
                         self._emit_code(block_ids.get(index, ""), partial[index])
             message = await stream.get_final_message()
         self._add_usage(message.usage)
+        if max_tokens < self.settings.max_tokens and message.stop_reason == "max_tokens":
+            # Cut short by the turn's cap: its tool calls may be incomplete, so none runs.
+            raise TokenCapReached(self.settings.max_tokens_per_turn, self._spent(), cut_short=True)
         return message
+
+    def _spent(self) -> int:
+        """Tokens the turn has spent so far: input, cached input and output."""
+        u = self.usage
+        return u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens + u.output_tokens
+
+    def _budget(self) -> int:
+        """`max_tokens` for the next Messages API call under NbChat.max_tokens_per_turn:
+        TokenCapReached when the call would pass the cap (its input is at least the last
+        call's), else what is left of it for the output, at most NbChat.max_tokens."""
+        cap = self.settings.max_tokens_per_turn
+        if cap <= 0:
+            return self.settings.max_tokens
+        left = cap - self._spent() - self._last_input
+        if left <= 0:
+            raise TokenCapReached(cap, self._spent())
+        return min(self.settings.max_tokens, left)
 
     def _emit_code(self, tool_use_id: str, buffer: str) -> None:
         try:
@@ -585,6 +611,11 @@ class TurnRunner:
 
     def _add_usage(self, usage: Any) -> None:
         u = self.usage
+        self._last_input = (
+            (usage.input_tokens or 0)
+            + (getattr(usage, "cache_read_input_tokens", 0) or 0)
+            + (getattr(usage, "cache_creation_input_tokens", 0) or 0)
+        )
         u.input_tokens += usage.input_tokens or 0
         u.output_tokens += usage.output_tokens or 0
         u.cache_read_input_tokens += getattr(usage, "cache_read_input_tokens", 0) or 0

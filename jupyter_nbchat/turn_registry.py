@@ -103,7 +103,8 @@ class TurnRegistry:
         The one way to a runtime, whoever asks (a turn, warm): a new one is told the chat's
         earlier cells (`cells`, the notebook's), so that a sandbox that must be replaced
         re-runs them in order, after the files are uploaded, and numbers on from them."""
-        name = name or self.app.executor
+        name = name or self.app.chat_executor()
+        self.app.check_policy(executor=name)  # NbChat.allowed_executors, for turns and warm alike
         executor = self.executors.get(notebook_path)
         if executor is not None and executor.name == name:
             return executor
@@ -149,6 +150,14 @@ class TurnRegistry:
         )
 
     async def start(self, request: TurnRequest) -> Turn:
+        # The administrator's policy first: a refused request leaves no trace.
+        self.app.check_policy(
+            model=request.model,
+            executor=request.executor,
+            review=request.review if "review" in request.model_fields_set else None,
+        )
+        if self.app.force_review:
+            request = request.model_copy(update={"review": True})
         claude = self.claude
         path = request.notebook_path
         if request.write == "browser":
@@ -168,7 +177,7 @@ class TurnRegistry:
         executor = self.executor_for(path, request.executor, _saved_state(request), cells)
         ready = self.prepare(path, executor, files)
         turn = Turn(request, read_record(record, self.app.context_level))
-        model = request.model or self.app.model
+        model = request.model or self.app.chat_model()
         runner = TurnRunner(
             turn,
             claude=claude,
@@ -188,6 +197,7 @@ class TurnRegistry:
                 ),
                 image_max_px=self.app.image_max_px,
                 max_images_per_turn=self.app.max_images_per_turn,
+                max_tokens_per_turn=max(0, self.app.max_tokens_per_turn),
             ),
             log=self.log,
             cells=cells,
@@ -268,6 +278,7 @@ class TurnRegistry:
         executor = self.executors.get(notebook_path)
         if executor is None:
             raise ExecutorUnavailable("This chat has no executor to restart yet.")
+        self.app.check_policy(executor=executor.name)  # one started before the policy changed
         if self.running(notebook_path):
             raise TurnConflict(notebook_path)
         await executor.restart()
@@ -276,6 +287,7 @@ class TurnRegistry:
         """The chat's settings changed in the panel: the record with the change folded in,
         attachments summarised (cached) and what Claude will be told about them. A turn
         running for the notebook folds it in too and sends it to its followers."""
+        self.app.check_policy(executor=request.change.executor)  # a chat may not choose it either
         chat = read_record(request.record, self.app.context_level)
         change, level = request.change, request.change.context_level or chat["context_level"]
         paths = [a["path"] for a in chat["attachments"]]

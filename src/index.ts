@@ -279,6 +279,18 @@ const chatsPlugin: JupyterFrontEndPlugin<INbChats> = {
               languages.highlight(code, languages.findBest('python'), el)
           : null,
         baseUrl: serviceManager.serverSettings.baseUrl,
+        setModel: settingRegistry
+          ? model => {
+              settingRegistry
+                .set(PluginIDs.chats, 'model', model)
+                .catch(reason => {
+                  console.warn(
+                    'jupyter-nbchat: could not save the model',
+                    reason
+                  );
+                });
+            }
+          : null,
         action: name => {
           const id = PANEL_COMMANDS[name];
           return commands.hasCommand(id)

@@ -52,3 +52,39 @@ c.NbChat.anthropic_base_url = "http://127.0.0.1:8775"  # noqa: F821
 # Cells run in the local kernel by default; a chat may choose E2B (key set).
 c.NbChat.executor = "kernel"  # noqa: F821
 c.NbChat.e2b_api_key = DEFAULT_API_KEY  # noqa: F821
+
+# --- Admin policy, per spec (policy.spec.ts) -------------------------------------------
+# nbchat reads its policy traits (NbChat.allowed_models, allowed_executors, force_review,
+# max_tokens_per_turn) on every request, and re-checks its default model and executor when
+# the lists change. This test-only route sets them on the running server, as a config file
+# would at start; `PUT {}` restores no limits. Only this Galata server has it.
+import sys  # noqa: E402
+import types  # noqa: E402
+
+from jupyter_server.base.handlers import APIHandler  # noqa: E402
+from jupyter_server.utils import url_path_join  # noqa: E402
+from tornado import web  # noqa: E402
+
+_POLICY_TRAITS = ("allowed_models", "allowed_executors", "force_review", "max_tokens_per_turn")
+
+
+class _GalataPolicyHandler(APIHandler):
+    @web.authenticated
+    def put(self) -> None:
+        nbchat = self.settings["nbchat"]
+        body = json.loads(self.request.body or b"{}")
+        for name in _POLICY_TRAITS:
+            setattr(nbchat, name, body.get(name, nbchat.traits()[name].default()))
+        self.finish(nbchat.policy().model_dump_json())
+
+
+def _load_galata_policy(serverapp) -> None:
+    route = url_path_join(serverapp.base_url, "nbchat-galata", "policy")
+    serverapp.web_app.add_handlers(".*$", [(route, _GalataPolicyHandler)])
+
+
+_policy_module = types.ModuleType("nbchat_galata_policy")
+_policy_module._jupyter_server_extension_points = lambda: [{"module": "nbchat_galata_policy"}]
+_policy_module._load_jupyter_server_extension = _load_galata_policy
+sys.modules["nbchat_galata_policy"] = _policy_module
+c.ServerApp.jpserver_extensions.update({"nbchat_galata_policy": True})  # noqa: F821

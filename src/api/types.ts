@@ -8,6 +8,22 @@ import type * as nbformat from '@jupyterlab/nbformat';
 /** Where a turn's code runs. */
 export type Executor = 'kernel' | 'e2b';
 
+/** The administrator's limits (`NbChat` traits; docs/deploy.md); no secret. */
+export interface IPolicy {
+  /** Model ids a question may use; empty: any. */
+  allowed_models: string[];
+  /** Where cells may run; empty: both. */
+  allowed_executors: Executor[];
+  /** Every generated cell waits for Run or Skip. */
+  force_review: boolean;
+  /** Most tokens one question may spend; 0: no cap. */
+  max_tokens_per_turn: number;
+  /** A sentence per limit in force: `models`, `executors`, `review`, `tokens`. */
+  reasons: Partial<
+    Record<'models' | 'executors' | 'review' | 'tokens', string>
+  >;
+}
+
 /** Answer of `GET nbchat/status`; never contains a secret. */
 export interface IStatus {
   version: string;
@@ -17,6 +33,8 @@ export interface IStatus {
   e2b_available?: boolean;
   has_api_key: boolean;
   api_key_help: string;
+  /** Absent from servers older than admin policies: no limits. */
+  policy?: IPolicy;
 }
 
 /** Who inserts the turn's cells into the notebook. */
@@ -390,6 +408,7 @@ export type ErrorKind =
   | 'network'
   | 'execution'
   | 'data_file'
+  | 'policy'
   | 'internal';
 
 /** Fields common to every event. */

@@ -17,6 +17,7 @@ import type {
   IChatRecord,
   INotebookCell,
   IRecordChanged,
+  IPolicy,
   ITurnRequest,
   IUndoPlan,
   RecordChange,
@@ -46,6 +47,7 @@ import {
 } from './conversation';
 import { stateFromCells } from './history';
 import type { IChatMessages } from './messages';
+import { allowedExecutor, allowedModel, reviewForced } from './policy';
 import { ChatRuntime } from './runtime';
 import { ChatVerification } from './verification';
 import { IChatDefaults, ITurnSettings, reviewFor } from './settings';
@@ -64,6 +66,8 @@ export interface INotebookChatOptions {
   defaults?: () => IChatDefaults;
   /** Where code runs when nobody chose (the server's default). */
   serverExecutor?: () => Executor;
+  /** The administrator's limits (server status); null: none. */
+  policy?: () => IPolicy | null;
   /** Asks whether cells the person edited go too when a turn is undone. */
   confirmEdited?: (count: number) => Promise<EditedChoice>;
   /** Milliseconds to wait before each reconnect attempt; its length caps attempts. */
@@ -87,6 +91,7 @@ export class NotebookChat implements IDisposable {
       options.settings ?? (() => ({ model: '', maxFixAttempts: 0 }));
     this._defaults = options.defaults ?? (() => ({ contextLevel: 'headers' }));
     this._serverExecutor = options.serverExecutor ?? (() => 'kernel');
+    this._policy = options.policy ?? (() => null);
     this._confirmEdited = options.confirmEdited ?? (async () => 'remove');
     this._delays = options.reconnectDelays;
     const messages = options.messages;
@@ -168,7 +173,12 @@ export class NotebookChat implements IDisposable {
 
   /** The chat's executor choice, else the setting's; undefined: the server's default. */
   get executor(): Executor | undefined {
-    return this.record.executor ?? this._defaults().executor;
+    // A choice the administrator no longer allows falls back, never sent to be refused.
+    const policy = this._policy();
+    return (
+      allowedExecutor(this.record.executor, policy) ??
+      allowedExecutor(this._defaults().executor, policy)
+    );
   }
 
   /** Where the chat's code runs (its choice, the setting, or the server's default). */
@@ -176,11 +186,16 @@ export class NotebookChat implements IDisposable {
     return this.executor ?? this._serverExecutor();
   }
 
+  /** The model the next question names: the setting if allowed; '' = the server's default. */
+  get model(): string {
+    return allowedModel(this._settings().model, this._policy());
+  }
+
   /** Whether the next question's cells will wait for Run or Skip. */
   get reviews(): boolean {
-    return reviewFor(
-      this._settings().reviewMode ?? 'auto',
-      this.effectiveExecutor
+    return (
+      reviewForced(this._policy()) ||
+      reviewFor(this._settings().reviewMode ?? 'auto', this.effectiveExecutor)
     );
   }
 
@@ -310,17 +325,20 @@ export class NotebookChat implements IDisposable {
       }
     }
     const settings = this._settings();
-    const model = settings.model.trim();
+    const policy = this._policy();
+    const model = this.model;
     if (model !== '') {
       body.model = model;
     }
     if (settings.maxFixAttempts >= 1 && settings.maxFixAttempts <= 10) {
       body.max_fix_attempts = Math.floor(settings.maxFixAttempts);
     }
-    body.review = reviewFor(
-      settings.reviewMode ?? 'auto',
-      body.executor ?? this._serverExecutor()
-    );
+    body.review =
+      reviewForced(policy) ||
+      reviewFor(
+        settings.reviewMode ?? 'auto',
+        body.executor ?? this._serverExecutor()
+      );
     if (settings.questionAnswerCells === false) {
       body.question_answer_cells = false;
     }
@@ -911,6 +929,7 @@ export class NotebookChat implements IDisposable {
   private readonly _doc: INotebookDoc;
   private readonly _api: NbChatApi;
   private readonly _settings: () => ITurnSettings;
+  private readonly _policy: () => IPolicy | null;
   private readonly _defaults: () => IChatDefaults;
   private readonly _serverExecutor: () => Executor;
   private readonly _confirmEdited: (count: number) => Promise<EditedChoice>;

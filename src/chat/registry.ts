@@ -19,6 +19,7 @@ import {
 } from '../notebook/naming';
 import { EditedChoice, ITurnEnded, NotebookChat } from './chat';
 import type { IChatMessages } from './messages';
+import { policyOf } from './policy';
 import { IChatDefaults, ITurnSettings, usableDefaults } from './settings';
 
 /** What the panel knows about the server extension. */
@@ -106,6 +107,8 @@ export class NotebookChats implements IDisposable {
       defaults: () => this._defaults(),
       serverExecutor: () =>
         this._server.kind === 'ready' ? this._server.status.executor : 'kernel',
+      policy: () =>
+        this._server.kind === 'ready' ? policyOf(this._server.status) : null,
       confirmEdited,
       messages
     });

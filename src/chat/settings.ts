@@ -4,6 +4,7 @@
  */
 
 import type { ContextLevel, Executor, IStatus } from '../api/types';
+import { executorAllowed, policyOf } from './policy';
 
 /**
  * When cells wait for the person's Run or Skip: `auto` for the local kernel
@@ -50,14 +51,21 @@ export interface IChatDefaults {
 }
 
 /**
- * `defaults` without an E2B default on a server that has no E2B key: such a
- * chat runs where the server says rather than failing every turn.
+ * `defaults` without an executor this server cannot honour (E2B without an
+ * E2B key, or one the administrator does not allow): such a chat runs where
+ * the server says rather than failing every turn.
  */
 export function usableDefaults(
   defaults: IChatDefaults,
-  status: Pick<IStatus, 'e2b_available'> | null
+  status: Pick<IStatus, 'e2b_available' | 'policy'> | null
 ): IChatDefaults {
-  if (defaults.executor === 'e2b' && status && !status.e2b_available) {
+  const executor = defaults.executor;
+  if (
+    executor &&
+    status &&
+    ((executor === 'e2b' && !status.e2b_available) ||
+      !executorAllowed(executor, policyOf(status)))
+  ) {
     return { ...defaults, executor: undefined };
   }
   return defaults;

@@ -34,6 +34,8 @@ export interface IViewServices {
   baseUrl: string;
   /** What a button runs; null while its command does not exist. */
   action(name: PanelAction): (() => void) | null;
+  /** Saves the person's model setting (the choice among the allowed models). */
+  setModel?: ((model: string) => void) | null;
 }
 
 /** What to do first; says whether cells wait for Run / Skip. */
@@ -245,6 +247,7 @@ export function Conversation(props: {
         chat={chat}
         status={server.kind === 'ready' ? server.status : null}
         trans={trans}
+        setModel={services.setModel ?? null}
       />
     </div>
   );

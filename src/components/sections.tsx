@@ -12,6 +12,7 @@ import { errorMessage } from '../api/client';
 import type { Executor, IStatus, IUsageTotals, IVariable } from '../api/types';
 import { downloadUrl, folderOf, formatBytes } from '../attachments/datafiles';
 import type { NotebookChat } from '../chat/chat';
+import { executorChoices, policyOf } from '../chat/policy';
 import type { ChatRuntime } from '../chat/runtime';
 import { tokensIn } from '../notebook/record';
 import { IconButton } from './buttons';
@@ -193,6 +194,8 @@ export function ChatFooter(props: {
   chat: NotebookChat;
   status: IStatus | null;
   trans: TranslationBundle;
+  /** Saves the person's model setting; null: the choice cannot be saved here. */
+  setModel?: ((model: string) => void) | null;
 }): JSX.Element {
   const { chat, status, trans } = props;
   const runtime = chat.runtime;
@@ -203,7 +206,9 @@ export function ChatFooter(props: {
   const usage = chat.record.usage;
   const executor: Executor = chat.effectiveExecutor;
   const label = executorLabel(executor, trans);
-  const canChoose = !!status?.e2b_available;
+  const choices = executorChoices(status);
+  const canChoose = choices.length > 1;
+  const limited = (policyOf(status)?.allowed_executors.length ?? 0) > 0;
 
   const restart = async () => {
     const result = await showDialog({
@@ -245,14 +250,21 @@ export function ChatFooter(props: {
                 void chat.setExecutor(event.target.value as Executor)
               }
             >
-              <option value="kernel">{executorLabel('kernel', trans)}</option>
-              <option value="e2b">{executorLabel('e2b', trans)}</option>
+              {choices.map(e => (
+                <option key={e} value={e}>
+                  {executorLabel(e, trans)}
+                </option>
+              ))}
             </select>
           </>
         ) : (
           <span
             className="jp-NbChat-executorName"
-            title={trans.__('Code runs in: %1', label)}
+            title={
+              limited
+                ? executorsReason(choices, status, trans)
+                : trans.__('Code runs in: %1', label)
+            }
           >
             {label}
           </span>
@@ -281,6 +293,12 @@ export function ChatFooter(props: {
           {trans.__('Verify')}
         </button>
       </div>
+      <PolicyNote
+        chat={chat}
+        status={status}
+        trans={trans}
+        setModel={props.setModel ?? null}
+      />
       {runtime.state.executorWarning !== '' && (
         <div className="jp-NbChat-executorWarning" role="status">
           {runtime.state.executorWarning}
@@ -299,5 +317,106 @@ export function ChatFooter(props: {
         </div>
       )}
     </footer>
+  );
+}
+
+/** "Your administrator lets code run only in: E2B sandbox." */
+function executorsReason(
+  choices: Executor[],
+  status: IStatus | null,
+  trans: TranslationBundle
+): string {
+  const allowed = policyOf(status)?.allowed_executors ?? choices;
+  return trans.__(
+    'Your administrator lets code run only in: %1.',
+    allowed.map(e => executorLabel(e, trans)).join(', ')
+  );
+}
+
+/**
+ * The administrator's limits (NbChat traits, from the server's status): the
+ * models a question may use (a choice among them), where code may run,
+ * review forced on, the token cap per question. Nothing when none is set.
+ */
+export function PolicyNote(props: {
+  chat: NotebookChat;
+  status: IStatus | null;
+  trans: TranslationBundle;
+  setModel: ((model: string) => void) | null;
+}): JSX.Element | null {
+  const { chat, status, trans, setModel } = props;
+  const modelId = useId();
+  const policy = policyOf(status);
+  if (!policy || !status) {
+    return null;
+  }
+  const models = policy.allowed_models;
+  const model = chat.model || status.model;
+  const modelsReason = trans.__(
+    'Your administrator allows only these models: %1.',
+    models.join(', ')
+  );
+  const reviewReason = trans.__(
+    'Your administrator requires every generated cell to wait for your Run or Skip before it runs.'
+  );
+  const cap = policy.max_tokens_per_turn.toLocaleString('en-US');
+  return (
+    <div
+      className="jp-NbChat-policy"
+      role="group"
+      aria-label={trans.__('Limits set by your administrator')}
+    >
+      {models.length > 0 && (
+        <div className="jp-NbChat-policyItem" title={modelsReason}>
+          <label htmlFor={modelId} className="jp-NbChat-muted">
+            {trans.__('Model')}
+          </label>
+          {models.length > 1 && setModel ? (
+            <select
+              id={modelId}
+              className="jp-NbChat-select"
+              value={models.includes(model) ? model : models[0]}
+              disabled={chat.busy}
+              onChange={event => setModel(event.target.value)}
+            >
+              {models.map(m => (
+                <option key={m} value={m}>
+                  {m}
+                </option>
+              ))}
+            </select>
+          ) : (
+            <output id={modelId} className="jp-NbChat-policyValue">
+              {model}
+            </output>
+          )}
+        </div>
+      )}
+      {policy.allowed_executors.length > 0 && (
+        <div className="jp-NbChat-policyItem jp-NbChat-muted">
+          {executorsReason(policy.allowed_executors, status, trans)}
+        </div>
+      )}
+      {policy.force_review && (
+        <label className="jp-NbChat-policyItem" title={reviewReason}>
+          <input type="checkbox" checked disabled readOnly />
+          {trans.__('Review each cell before it runs')}
+        </label>
+      )}
+      {policy.max_tokens_per_turn > 0 && (
+        <div
+          className="jp-NbChat-policyItem jp-NbChat-muted"
+          title={trans.__(
+            'Your administrator caps each question at %1 tokens (input and output); a question that would pass it stops, and the cells that ran are kept.',
+            cap
+          )}
+        >
+          {trans.__('Up to %1 tokens per question', cap)}
+        </div>
+      )}
+      <div className="jp-NbChat-policyItem jp-NbChat-muted">
+        {trans.__('Your administrator limits these choices.')}
+      </div>
+    </div>
   );
 }
