@@ -248,9 +248,21 @@ class EventsHandler(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, webso
         if not authorized_:
             raise web.HTTPError(403)
 
+    def origin_refused(self) -> bool:
+        """Tornado's own cross-origin rule for WebSockets (it applies it only in super().get())."""
+        check = getattr(self, "_check_cross_origin", None)  # tornado >= 6.5
+        if check is not None:
+            return check(self.check_origin) is not None
+        origin = self.request.headers.get("Origin")
+        return origin is not None and not self.check_origin(origin)
+
     @ws_authenticated
     async def get(self, turn_id: str) -> None:
         await self.pre_get()
+        # Refuse a cross-site page riding the login cookie before looking the turn up: it gets
+        # the same 403 whether the id exists or not (otherwise 404 for a missing one).
+        if self.origin_refused():
+            raise web.HTTPError(403, "Cross origin websockets not allowed")
         try:
             self.turn = self.settings["nbchat"].turns.get(turn_id)
             self.after = int(self.get_argument("after", "0"))

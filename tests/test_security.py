@@ -58,6 +58,81 @@ async def test_every_route_refuses_unauthenticated_requests(jp_serverapp, http_s
     assert checked >= 5
 
 
+WS_HEADERS = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "x3JJHMbDL1EzLkh9GBhXDw=="}
+MISSING_IDS = {"turn_id": "0" * 32, "verify_id": "0" * 32}
+
+
+async def login_cookies(jp_serverapp, http_server_client, jp_base_url) -> str:
+    """The Cookie header a browser holds after logging in with the token in the URL."""
+    token = jp_serverapp.identity_provider.token
+    response = await http_server_client.fetch(f"{jp_base_url}tree?token={token}", follow_redirects=False, raise_error=False)
+    cookies = "; ".join(c.split(";")[0] for c in response.headers.get_list("Set-Cookie"))
+    assert "username-" in cookies
+    return cookies
+
+
+async def existing_ids(nbchat, claude_standin, notebook_path) -> dict[str, str]:
+    """A finished turn and a started verification: ids the server knows."""
+    claude_standin.script(claude_standin.text("Hello."))
+    turn_id = await nbchat.start_turn(notebook_path, "Hi")
+    await nbchat.events(turn_id)
+    response = await nbchat.post("verify", body={"notebook_path": notebook_path})
+    return {"turn_id": turn_id, "verify_id": json.loads(response.body)["verify_id"]}
+
+
+async def id_route_statuses(web_app, http_server_client, ids, headers) -> dict[tuple[str, str], int]:
+    """{(method, route): status} of every nbchat route that takes an id, with `ids` filled in."""
+    statuses = {}
+    for pattern, handler in nbchat_routes(web_app):
+        if "_id>" not in pattern:
+            continue
+        path = re.sub(r"\(\?P<(\w+_id)>[^)]*\)", lambda m: ids[m.group(1)], pattern).rstrip("$")
+        extra = WS_HEADERS if issubclass(handler, WebSocketHandler) else {}
+        for method in [m for m in METHODS if m in handler.__dict__]:
+            response = await http_server_client.fetch(
+                path,
+                method=method.upper(),
+                body="{}" if method in ("post", "put", "patch") else None,
+                headers={**headers, **extra},
+                follow_redirects=False,
+                raise_error=False,
+                request_timeout=30,
+            )
+            statuses[(method.upper(), pattern)] = response.code
+    return statuses
+
+
+async def test_unauthenticated_requests_answer_alike_for_existing_and_missing_ids(
+    jp_serverapp, http_server_client, nbchat, claude_standin, notebook_path
+):
+    ids = await existing_ids(nbchat, claude_standin, notebook_path)
+    existing = await id_route_statuses(jp_serverapp.web_app, http_server_client, ids, {})
+    missing = await id_route_statuses(jp_serverapp.web_app, http_server_client, MISSING_IDS, {})
+    assert len(existing) >= 6  # turn get/cancel/review/events, verification get/delete
+    assert existing == missing
+    assert set(existing.values()) == {403}
+
+
+async def test_cross_site_pages_with_the_login_cookie_learn_nothing_about_ids(
+    jp_serverapp, http_server_client, jp_base_url, nbchat, claude_standin, notebook_path
+):
+    """A page on another site opening a WebSocket (or fetching) with the person's cookie is a
+    stranger too: the turn's WebSocket used to answer 404 for a missing id, 403 for a real one."""
+    ids = await existing_ids(nbchat, claude_standin, notebook_path)
+    headers = {"Cookie": await login_cookies(jp_serverapp, http_server_client, jp_base_url), "Origin": "http://evil.example"}
+    existing = await id_route_statuses(jp_serverapp.web_app, http_server_client, ids, headers)
+    missing = await id_route_statuses(jp_serverapp.web_app, http_server_client, MISSING_IDS, headers)
+    assert existing == missing
+    events = next(status for (method, pattern), status in existing.items() if pattern.endswith("/events$"))
+    assert events == 403
+    assert set(existing.values()) <= {403, 404}  # API GETs from a foreign origin: 404, XSRF: 403
+    # The same cookie from the server's own origin does reach the turn (so the 403 was the origin rule).
+    same_site = await http_server_client.fetch(
+        f"{jp_base_url}nbchat/turns/{ids['turn_id']}", headers={"Cookie": headers["Cookie"]}, raise_error=False
+    )
+    assert same_site.code == 200
+
+
 async def test_post_with_login_cookie_but_no_xsrf_is_refused(jp_serverapp, http_server_client, jp_base_url, notebook_path):
     token = jp_serverapp.identity_provider.token
     # Log in the way a browser does: the token in the URL sets the login cookie.
