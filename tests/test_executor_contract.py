@@ -52,7 +52,9 @@ def runtime(request, jp_root_dir, jp_asyncio_loop):
             session_manager=serverapp.session_manager,
             notebook_path=request.getfixturevalue("notebook_path"),
         )  # notebook_dir: the kernel manager's folder for the notebook, jp_root_dir
-        workdir = lambda: jp_root_dir
+
+        def workdir() -> Path:
+            return jp_root_dir
     else:
         standin = request.getfixturevalue("e2b_standin")
         executor = E2BExecutor(

@@ -3,7 +3,6 @@ about 10 KiB kept for the life of the server otherwise)."""
 
 from __future__ import annotations
 
-import asyncio
 import queue
 
 import pytest

@@ -20,7 +20,6 @@ import os
 import re
 import tempfile
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
