@@ -1,12 +1,14 @@
-"""nbformat cells for a turn, and writing them into a notebook on disk.
+"""nbformat cells for a turn, and writing them into a notebook the server holds.
 
 The server writes a turn's cells for notebooks no browser has open (`write: "server"`) and
-for browser-written turns that no panel followed to their end.
+for browser-written turns that no panel followed to their end: into the file, or into the
+live shared document when people edit the notebook together (`collaboration`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
@@ -83,6 +85,41 @@ async def read_saved(contents_manager: Any, path: str) -> dict[str, Any] | None:
     raise AssertionError("unreachable")
 
 
+@dataclass
+class TurnWrite:
+    """What writing a turn changes in a notebook's cells (see `plan_write`)."""
+
+    remove: set[str] = field(default_factory=set)  # this turn's code cells no longer wanted
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> the cell that ran
+    displace: dict[str, dict[str, Any]] = field(default_factory=dict)  # old id -> cell in its place
+    append: list[dict[str, Any]] = field(default_factory=list)  # new cells, in the turn's order
+
+
+def plan_write(
+    existing: list[dict[str, Any]],
+    cells: list[dict[str, Any]],
+    turn_id: str | None,
+    displaces: dict[str, str] | None,
+) -> TurnWrite:
+    """How a turn's `cells` go into a notebook that holds `existing` (the same rules for a
+    file and for a live shared document; see `append_cells`)."""
+    final = {c.get("id") for c in cells}
+    plan = TurnWrite()
+    if turn_id:
+        plan.remove = {c.get("id") for c in existing if _tag_of(c) == (turn_id, "code") and c.get("id") not in final}
+    remaining = [c for c in existing if c.get("id") not in plan.remove]
+    mine = {c.get("id"): c for c in cells if c.get("cell_type") == "code"}
+    plan.outputs = {c["id"]: mine[c["id"]] for c in remaining if c.get("cell_type") == "code" and c.get("id") in mine}
+    present = {c.get("id") for c in remaining}
+    for new_id, old_id in (displaces or {}).items():
+        cell = next((c for c in cells if c.get("id") == new_id), None)
+        if old_id in present and cell is not None and new_id not in present:
+            plan.displace[old_id] = cell
+            present.add(new_id)
+    plan.append = [c for c in cells if c.get("id") is None or c.get("id") not in present]
+    return plan
+
+
 async def append_cells(
     contents_manager: Any,
     path: str,
@@ -90,39 +127,42 @@ async def append_cells(
     turn_id: str | None = None,
     events: list[dict[str, Any]] | None = None,
     displaces: dict[str, str] | None = None,
+    live: Any = None,
 ) -> None:
-    """Append a turn's cells to the notebook at `path` via the contents manager, and fold
-    its events onto the file's `metadata.nbchat` (record.fold_turn).
+    """Append a turn's cells to the notebook at `path`, and fold its events onto its
+    `metadata.nbchat` (record.fold_turn).
 
     For notebooks no panel writes to: an open, followed notebook gets its cells through its
-    shared model in the browser, never by a rewrite behind its back. The file may already
-    hold some of the turn's cells (a panel inserted them, then went away, and autosave kept
-    them): a cell whose id is there keeps its source as it is on disk (the person may have
-    edited it), and a code cell takes the turn's outputs and execution count (it may have
-    been saved while it ran); a code cell of this turn that is no longer among `cells`
-    (replaced by a fix, or skipped) is removed; the rest is appended in the turn's order,
-    except a cell that `displaces` (new id -> old id) maps to a notebook cell still there:
-    it takes that cell's place (a fix of the person's cell). A deleted file is created again.
+    shared model in the browser, never by a rewrite behind its back. `live` is the
+    notebook's shared document when a collaboration room holds it (see `collaboration`):
+    the turn then goes into that document, which every collaborator sees at once and the
+    room saves, never into the file behind it (the room would reload from the file and drop
+    what people typed since its last save). The notebook may already hold some of the turn's
+    cells (a panel inserted them, then went away, and autosave kept them): a cell whose id is
+    there keeps its source as it is (the person may have edited it), and a code cell takes
+    the turn's outputs and execution count (it may have been saved while it ran); a code
+    cell of this turn that is no longer among `cells` (replaced by a fix, or skipped) is
+    removed; the rest is appended in the turn's order, except a cell that `displaces`
+    (new id -> old id) maps to a notebook cell still there: it takes that cell's place (a
+    fix of the person's cell). A deleted file is created again.
     """
+    if live is not None:
+        from .collaboration import write_turn
+
+        write_turn(live, cells, turn_id, events, displaces)
+        return
     saved = await read_saved(contents_manager, path)
     nb = nbformat.from_dict(saved) if saved is not None else new_notebook()
-    final = {c.get("id") for c in cells}
-    if turn_id:
-        nb.cells = [c for c in nb.cells if not (_tag_of(c) == (turn_id, "code") and c.get("id") not in final)]
-    mine = {c.get("id"): c for c in cells if c.get("cell_type") == "code"}
-    for cell in nb.cells:
-        ran = mine.get(cell.get("id"))
-        if ran is not None and cell.get("cell_type") == "code":
+    plan = plan_write(nb.cells, cells, turn_id, displaces)
+    nb.cells = [c for c in nb.cells if c.get("id") not in plan.remove]
+    for at, cell in enumerate(nb.cells):
+        ran = plan.outputs.get(cell.get("id"))
+        if ran is not None:
             cell.outputs = [nbformat.from_dict(o) for o in ran.get("outputs", [])]
             cell.execution_count = ran.get("execution_count")
-    present = {c.get("id") for c in nb.cells}
-    for new_id, old_id in (displaces or {}).items():
-        at = next((i for i, c in enumerate(nb.cells) if c.get("id") == old_id), None)
-        cell = next((c for c in cells if c.get("id") == new_id), None)
-        if at is not None and cell is not None and new_id not in present:
-            nb.cells[at] = nbformat.from_dict(cell)
-            present.add(new_id)
-    nb.cells.extend(nbformat.from_dict(c) for c in cells if c.get("id") is None or c.get("id") not in present)
+        elif cell.get("id") in plan.displace:
+            nb.cells[at] = nbformat.from_dict(plan.displace[cell.get("id")])
+    nb.cells.extend(nbformat.from_dict(c) for c in plan.append)
     if turn_id and events:
         nb.metadata["nbchat"] = fold_turn(read_record(nb.metadata.get("nbchat")), turn_id, events)
     nbformat.validate(nb)

@@ -14,7 +14,7 @@ import anthropic
 from jupyter_core.utils import ensure_async
 from tornado.ioloop import PeriodicCallback
 
-from . import notebook
+from . import collaboration, notebook
 from .datafiles import DataFiles, InspectResult
 from .errors import ExecutorUnavailable, FocusCellNotFound, NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound, TurnRunning
 from .execution import Executor, KernelExecutor
@@ -347,13 +347,15 @@ class TurnRegistry:
 
     async def _write_cells(self, turn: Turn) -> None:
         """For notebooks no browser has open: append the turn's cells and record on disk."""
+        path = turn.request.notebook_path
         await notebook.append_cells(
             self.serverapp.contents_manager,
-            turn.request.notebook_path,
+            path,
             turn.cells,
             turn.id,
             turn.final_events(),
             turn.displaces,
+            live=await collaboration.live_notebook(self.serverapp, path, self.log),
         )
 
     async def _save_if_unfollowed(self, turn: Turn) -> None:
@@ -366,7 +368,13 @@ class TurnRegistry:
             return
         path = turn.request.notebook_path
         await notebook.append_cells(
-            self.serverapp.contents_manager, path, turn.cells, turn.id, turn.final_events(), turn.displaces
+            self.serverapp.contents_manager,
+            path,
+            turn.cells,
+            turn.id,
+            turn.final_events(),
+            turn.displaces,
+            live=await collaboration.live_notebook(self.serverapp, path, self.log),
         )
         turn.saved_by_server = True
         self.log.info(

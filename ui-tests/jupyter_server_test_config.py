@@ -39,7 +39,15 @@ os.makedirs(os.path.join(_config_dir, "labconfig"))
 with open(
     os.path.join(_config_dir, "labconfig", "default_setting_overrides.json"), "w", encoding="utf-8"
 ) as f:
-    json.dump({"jupyter-nbchat:plugin": {"reviewMode": "never"}}, f)
+    json.dump(
+        {
+            "jupyter-nbchat:plugin": {"reviewMode": "never"},
+            # Pages opened outside Galata's fixture (collab.spec.ts) would get the news
+            # toast over the panel.
+            "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},
+        },
+        f,
+    )
 os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
     p for p in (_config_dir, os.environ.get("JUPYTER_CONFIG_PATH", "")) if p
 )
