@@ -66,6 +66,19 @@ class UnreadableFile(DataFileError):
         self.name = name
 
 
+class FormatNeedsPackage(DataFileError):
+    """A format read with an optional package the server lacks (Parquet without pyarrow).
+
+    415: the file may be fine; this server cannot read its format until the package is installed.
+    """
+
+    status = 415
+
+    def __init__(self, name: str, needs: str) -> None:
+        super().__init__(f"{_show(name)}: {needs}, then restart Jupyter.")
+        self.name = name
+
+
 def _show(text: str, limit: int = 120) -> str:
     """A path for a message: quoted, control characters escaped, long ones shortened."""
     shown = text if len(text) <= limit else text[: limit // 2] + "…" + text[-limit // 2 :]

@@ -1,11 +1,18 @@
-"""Parquet: everything at the `headers` level comes from the footer (no data page is read)."""
+"""Parquet: everything at the `headers` level comes from the footer (no data page is read).
+
+pyarrow is optional (the `parquet` extra): without it a Parquet file is refused with a 415 that
+says how to install it, and every other format still works.
+"""
 
 from __future__ import annotations
 
 from .delimited import set_schema
 from .detect import PARQUET_MAGIC, describe_binary, read_head
-from .errors import UnreadableFile
+from .errors import FormatNeedsPackage, UnreadableFile
 from .models import ColumnSchema, ContextLevel, TableSummary
+
+#: What a person reads when the server has no pyarrow.
+NEEDS_PYARROW = "Parquet files need pyarrow on the server: pip install 'jupyter_nbchat[parquet]'"
 
 
 def inspect_parquet(path: str, name: str, level: ContextLevel = "headers", sample_rows: int = 5,
@@ -17,8 +24,11 @@ def inspect_parquet(path: str, name: str, level: ContextLevel = "headers", sampl
         what = describe_binary(head)
         raise UnreadableFile(name, f"it is {what or 'not a Parquet file'}" + (", not Parquet." if what else
                              " (no PAR1 header)."))
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise FormatNeedsPackage(name, NEEDS_PYARROW) from None
 
     try:
         pf = pq.ParquetFile(path)
