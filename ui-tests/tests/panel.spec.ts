@@ -60,7 +60,7 @@ test('is in the command palette', async ({ page }) => {
   ).toBeVisible();
 });
 
-test('Accel+Shift+M opens the chat with the cursor in the question box; focus is visible', async ({
+test('Accel+Shift+1 opens the chat from a notebook in command mode, the cursor in the question box; focus is visible', async ({
   page
 }) => {
   await page.notebook.createNew('keys.ipynb', { kernel: 'python3' });
@@ -68,8 +68,13 @@ test('Accel+Shift+M opens the chat with the cursor in the question box; focus is
   const chat = page.locator('#jp-NbChat-panel');
   await expect(chat).toBeHidden();
   await page.locator('.jp-NotebookPanel:visible .jp-Cell').first().click();
+  // Command mode, where JupyterLab's own Ctrl+Shift+M (merge cells) would win over ours.
+  await page.keyboard.press('Escape');
+  await expect(
+    page.locator('.jp-NotebookPanel:visible .jp-Notebook')
+  ).toHaveClass(/jp-mod-commandMode/);
 
-  await page.keyboard.press('Control+Shift+M');
+  await page.keyboard.press('Control+Shift+1');
   await expect(chat).toBeVisible();
   const box = chat.getByLabel('Ask about your data');
   await expect(box).toBeFocused();
