@@ -7,6 +7,10 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 module.exports = {
   ...baseConfig,
   reporter: [['list'], ['html', { open: 'never' }]],
+  // These run against other servers: the installed wheel (playwright.wheel.config.js),
+  // JupyterLab with jupyter-collaboration (playwright.collab.config.js).
+  // The Notebook 7 specs run against `jupyter notebook` (playwright.notebook7.config.js).
+  testIgnore: ['**/wheel/**', '**/collab/**', '**/notebook7/**'],
   // Two cores: one worker keeps the server and the kernel responsive.
   workers: 1,
   use: {
