@@ -89,3 +89,16 @@ async def test_a_restarted_kernel_is_found_again_without_sending_twice(elsewhere
     assert (jp_root_dir / "elsewhere" / "a.csv").read_bytes() == b"a\n1\n"
     result = await elsewhere.run_cell("print(open('a.csv').read().split())", 30)
     assert result.outputs[0]["text"] == "['a', '1']\n"
+
+
+async def test_a_kernel_that_cannot_say_where_it_runs_is_taken_as_local(kernel_executor, jp_root_dir, monkeypatch):
+    from jupyter_nbchat.execution import kernel_files
+
+    # The helper cannot be installed (as in a kernel that does not run Python).
+    monkeypatch.setattr(kernel_files, "_INSTALL", "raise RuntimeError('no helper here') # %r")
+    data = local_file(jp_root_dir, "a.csv", b"a\n1\n")
+    report = await kernel_executor.sync_files([data])
+    assert kernel_executor.files.location.shared and report.bytes_sent == 0
+    result = await kernel_executor.run_cell("print(open('a.csv').read().split())", 30)
+    assert result.outputs[0]["text"] == "['a', '1']\n"
+    assert any("Could not find out where the kernel runs" in n and "no helper here" in n for n in result.notices)

@@ -165,7 +165,8 @@ class KernelExecutor(Executor):
         try:
             await self.files.locate()
         except CALL_ERRORS as err:
-            raise ExecutorUnavailable(f"The kernel did not say where it runs: {err}") from err
+            self.log.warning("nbchat: kernel %s did not say where it runs: %s", self.kernel_id, err)
+            self.files.assume_shared(str(err))
 
     def _new_client(self, kernel_id: str) -> Any:
         """One client per kernel; a gateway's kernels need our async WebSocket client."""

@@ -106,6 +106,16 @@ class KernelFiles:
         self.location = None
         self._sent.clear()
 
+    def assume_shared(self, why: str) -> None:
+        """The kernel could not say where it runs (a kernel that is not Python, or one that
+        failed the question): files are expected next to the notebook, as before this was
+        asked, and the person is told."""
+        self.location = Location(cwd="", shared=True)
+        self._notice = (
+            f"Could not find out where the kernel runs ({why}): attached files are expected "
+            "next to the notebook."
+        )
+
     def take_notice(self) -> list[str]:
         notice, self._notice = self._notice, None
         return [notice] if notice else []
