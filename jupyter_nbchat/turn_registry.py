@@ -346,7 +346,8 @@ class TurnRegistry:
             pass
 
     async def _write_cells(self, turn: Turn) -> None:
-        """For notebooks no browser has open: append the turn's cells and record on disk."""
+        """Append the turn's cells and record to the notebook: into the collaboration room's
+        shared document when one holds it, else into the file."""
         path = turn.request.notebook_path
         await notebook.append_cells(
             self.serverapp.contents_manager,
@@ -366,22 +367,13 @@ class TurnRegistry:
         """
         if await self._follower_within(turn, self.app.unfollowed_write_delay):
             return
-        path = turn.request.notebook_path
-        await notebook.append_cells(
-            self.serverapp.contents_manager,
-            path,
-            turn.cells,
-            turn.id,
-            turn.final_events(),
-            turn.displaces,
-            live=await collaboration.live_notebook(self.serverapp, path, self.log),
-        )
+        await self._write_cells(turn)
         turn.saved_by_server = True
         self.log.info(
             "nbchat: no panel followed turn %s to its end; the server saved its %d cell(s) to %s",
             turn.id,
             len(turn.cells),
-            path,
+            turn.request.notebook_path,
         )
 
     async def _follower_within(self, turn: Turn, seconds: float) -> bool:
