@@ -59,6 +59,15 @@ async def until(condition, what: str, seconds: float = 60) -> None:
     raise AssertionError(f"never happened: {what}")
 
 
+def saved(path):
+    """The notebook file as the room last saved it; None while the room rewrites it (it saves
+    in place, so a read can land on an empty file)."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except (nbformat.reader.NotJSONError, ValueError):
+        return None
+
+
 def cells_of(ynb: YNotebook) -> list[dict]:
     return [ynb.get_cell(i) for i in range(ynb.cell_number)]
 
@@ -110,8 +119,8 @@ async def test_a_server_written_turn_keeps_every_collaborators_keystroke(
 
         expected = "total = 1" + typed + " ok"
         await until(
-            lambda: (info := nbformat.read(jp_root_dir / PATH, as_version=4)) is not None
-            and info.cells[0].source == expected and len(info.cells) == 4,
+            lambda: (file := saved(jp_root_dir / PATH)) is not None
+            and file.cells[0].source == expected and len(file.cells) == 4,
             "the room saved everything to the file",
         )
         await asyncio.sleep(1.5)  # past the room's save delay: a reload from the file would show now
@@ -125,8 +134,9 @@ async def test_a_server_written_turn_keeps_every_collaborators_keystroke(
     assert mine[2]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "42\n"}]
     assert "doomed" not in [c["id"] for c in mine]
     # And the file the room saved agrees, with the turn's record.
-    saved = nbformat.read(jp_root_dir / PATH, as_version=4)
-    assert [c.source for c in saved.cells] == [c["source"] for c in mine]
-    assert saved.metadata["nbchat"]["turns"][0]["turn_id"] == turn_id
+    await until(lambda: saved(jp_root_dir / PATH) is not None, "a readable file")
+    file = saved(jp_root_dir / PATH)
+    assert [c.source for c in file.cells] == [c["source"] for c in mine]
+    assert file.metadata["nbchat"]["turns"][0]["turn_id"] == turn_id
     info = await nbchat.get("turns", turn_id)
     assert info["status"] == "done"
