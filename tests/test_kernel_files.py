@@ -102,3 +102,16 @@ async def test_a_kernel_that_cannot_say_where_it_runs_is_taken_as_local(kernel_e
     result = await kernel_executor.run_cell("print(open('a.csv').read().split())", 30)
     assert result.outputs[0]["text"] == "['a', '1']\n"
     assert any("Could not find out where the kernel runs" in n and "no helper here" in n for n in result.notices)
+
+
+async def test_a_large_file_written_elsewhere_comes_back_whole(elsewhere, jp_root_dir):
+    elsewhere.files.max_copy_back_bytes = 50 * 2**20
+    result = await elsewhere.run_cell(
+        "import hashlib, os\ndata = os.urandom(2_500_000)  # three chunks\n"
+        "open('random.bin', 'wb').write(data)\nprint(hashlib.sha256(data).hexdigest())",
+        60,
+    )
+    digest = result.outputs[0]["text"].strip()
+    assert [(f.relative_path, f.copied) for f in result.changed_files] == [("random.bin", True)]
+    copied = (jp_root_dir / "random.bin").read_bytes()
+    assert len(copied) == 2_500_000 and hashlib.sha256(copied).hexdigest() == digest
