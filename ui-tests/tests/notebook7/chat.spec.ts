@@ -87,8 +87,11 @@ test('the shortcut opens the chat in the right sidebar at once, and a question r
   const box = chat.getByLabel('Ask about your data');
   await expect(box).toBeFocused();
 
-  await box.fill('What is six times seven?');
-  await chat.getByRole('button', { name: 'Send' }).click();
+  // Typed key by key, as a person types it into the panel that has just opened.
+  await box.pressSequentially('What is six times seven?');
+  const send = chat.getByRole('button', { name: 'Send' });
+  await expect(send).toBeEnabled();
+  await send.click();
   await expect(chat.getByText('The answer is 42.')).toBeVisible({
     timeout: 60_000
   });
