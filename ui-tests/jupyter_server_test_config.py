@@ -7,11 +7,11 @@ run in the notebook's kernel unless a chat chooses the (stand-in) E2B sandbox.
 
 import json
 import os
-import tempfile
 
 from jupyterlab.galata import configure_jupyter_server
 
 from jupyter_nbchat.testing.e2b_standin import DEFAULT_API_KEY
+from jupyter_nbchat.testing.lab_settings import override_setting_defaults
 
 # The SDKs honour proxy variables even for localhost.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "localhost,127.0.0.1"
@@ -34,22 +34,13 @@ os.environ.update(
 # JupyterLab layers `labconfig/default_setting_overrides.json` of every Jupyter
 # config directory over the schema defaults; specs that need review mode set it
 # through Galata's mockSettings.
-_config_dir = tempfile.mkdtemp(prefix="galata-nbchat-config-")
-os.makedirs(os.path.join(_config_dir, "labconfig"))
-with open(
-    os.path.join(_config_dir, "labconfig", "default_setting_overrides.json"), "w", encoding="utf-8"
-) as f:
-    json.dump(
-        {
-            "jupyter-nbchat:plugin": {"reviewMode": "never"},
-            # Pages opened outside Galata's fixture (collab.spec.ts) would get the news
-            # toast over the panel.
-            "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},
-        },
-        f,
-    )
-os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
-    p for p in (_config_dir, os.environ.get("JUPYTER_CONFIG_PATH", "")) if p
+override_setting_defaults(
+    {
+        "jupyter-nbchat:plugin": {"reviewMode": "never"},
+        # Pages opened outside Galata's fixture (collab.spec.ts) would get the news
+        # toast over the panel.
+        "@jupyterlab/apputils-extension:notification": {"fetchNews": "false"},
+    }
 )
 
 configure_jupyter_server(c)  # noqa: F821

@@ -5,25 +5,17 @@
 cells run in the notebook's kernel as soon as Claude writes them (review mode off, no E2B).
 """
 
-import json
 import os
-import tempfile
 
 from jupyterlab.galata import configure_jupyter_server
+
+from jupyter_nbchat.testing.lab_settings import override_setting_defaults
 
 # The SDKs honour proxy variables even for localhost.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "localhost,127.0.0.1"
 
 # Notebook 7 reads the same setting overrides as JupyterLab (jupyterlab_server).
-_config_dir = tempfile.mkdtemp(prefix="galata-nbchat-nb7-config-")
-os.makedirs(os.path.join(_config_dir, "labconfig"))
-with open(
-    os.path.join(_config_dir, "labconfig", "default_setting_overrides.json"), "w", encoding="utf-8"
-) as f:
-    json.dump({"jupyter-nbchat:plugin": {"reviewMode": "never"}}, f)
-os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
-    p for p in (_config_dir, os.environ.get("JUPYTER_CONFIG_PATH", "")) if p
-)
+override_setting_defaults({"jupyter-nbchat:plugin": {"reviewMode": "never"}})
 
 configure_jupyter_server(c)  # noqa: F821
 

@@ -5,25 +5,17 @@ installs the wheel into: the Galata settings of jupyter_server_test_config.py, o
 talking to the Claude stand-in on port 8785; cells run in the notebook's kernel (no E2B).
 """
 
-import json
 import os
-import tempfile
 
 from jupyterlab.galata import configure_jupyter_server
+
+from jupyter_nbchat.testing.lab_settings import override_setting_defaults
 
 # The SDKs honour proxy variables even for localhost.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "localhost,127.0.0.1"
 
 # Cells run as soon as Claude writes them (review mode off), as in the main Galata config.
-_config_dir = tempfile.mkdtemp(prefix="galata-nbchat-wheel-config-")
-os.makedirs(os.path.join(_config_dir, "labconfig"))
-with open(
-    os.path.join(_config_dir, "labconfig", "default_setting_overrides.json"), "w", encoding="utf-8"
-) as f:
-    json.dump({"jupyter-nbchat:plugin": {"reviewMode": "never"}}, f)
-os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
-    p for p in (_config_dir, os.environ.get("JUPYTER_CONFIG_PATH", "")) if p
-)
+override_setting_defaults({"jupyter-nbchat:plugin": {"reviewMode": "never"}})
 
 configure_jupyter_server(c)  # noqa: F821
 
