@@ -14,6 +14,10 @@ export function useSignalRefresh(signal: ISignal<any, any> | null): void {
     }
     const slot = () => refresh();
     signal.connect(slot);
+    // React runs effects after the render, later still on a busy page: what the
+    // signal said in between (the server's status arriving just as the panel first
+    // showed) would be lost, leaving e.g. Send disabled for good. Render once more.
+    refresh();
     return () => {
       signal.disconnect(slot);
     };
