@@ -200,3 +200,35 @@ def xls(path: Path, sheets: dict[str, Sequence[Sequence[Any]]]) -> Path:
         size += len(stream)
     workbook = globals_part(offsets) + b"".join(sheet_streams)
     return write_bytes(path, ole({"Workbook": workbook}))
+
+
+# --- database files ----------------------------------------------------------------------
+
+
+def sqlite_db(path: Path, script: str, wal: bool = False) -> Path:
+    """An SQLite file made by running `script` (rollback journal, or WAL mode, checkpointed)."""
+    import sqlite3
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(path)
+    try:
+        if wal:
+            con.execute("PRAGMA journal_mode=WAL")
+        con.executescript(script)
+        con.commit()
+    finally:
+        con.close()
+    return path
+
+
+def duckdb_db(path: Path, script: str) -> Path:
+    """A DuckDB file made by running `script` (checkpointed on close: no .wal left)."""
+    import duckdb
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(script)
+    finally:
+        con.close()
+    return path

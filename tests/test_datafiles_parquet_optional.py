@@ -42,13 +42,13 @@ def _free_port() -> int:
 class Server:
     """A Jupyter server with jupyter_nbchat, token-authenticated, in a subprocess."""
 
-    def __init__(self, root: Path, home: Path) -> None:
+    def __init__(self, root: Path, home: Path, block: str = BLOCK_PYARROW) -> None:
         self.port = _free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
         site = home / "site"
         site.mkdir()
-        (site / "sitecustomize.py").write_text(BLOCK_PYARROW, encoding="utf-8")
+        (site / "sitecustomize.py").write_text(block, encoding="utf-8")
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p),

@@ -17,6 +17,8 @@ ZIP_MAGIC = b"PK\x03\x04"
 ZIP_EMPTY = b"PK\x05\x06"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PARQUET_MAGIC = b"PAR1"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+DUCKDB_MAGIC = b"DUCK"  # at offset 8
 
 DELIMITED_EXTENSIONS = {".csv", ".tsv", ".tab", ".psv", ".txt", ".dat"}
 EXTENSIONS: dict[str, FileType] = {
@@ -29,7 +31,14 @@ EXTENSIONS: dict[str, FileType] = {
     ".ndjson": "jsonl",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".sqlite": "sqlite",
+    ".sqlite3": "sqlite",
+    ".db3": "sqlite",
+    ".duckdb": "duckdb",
+    ".ddb": "duckdb",
 }
+#: Names a database file may have; the magic bytes decide which engine reads it (`sniff_database`).
+DATABASE_EXTENSIONS = {".sqlite", ".sqlite3", ".db", ".db3", ".duckdb", ".ddb"}
 MEDIA_TYPES = {
     ".csv": "text/csv",
     ".tsv": "text/tab-separated-values",
@@ -42,7 +51,14 @@ MEDIA_TYPES = {
     ".ndjson": "application/x-ndjson",
     ".parquet": "application/vnd.apache.parquet",
     ".pq": "application/vnd.apache.parquet",
+    ".sqlite": "application/vnd.sqlite3",
+    ".sqlite3": "application/vnd.sqlite3",
+    ".db3": "application/vnd.sqlite3",
+    ".duckdb": "application/x-duckdb",
+    ".ddb": "application/x-duckdb",
 }
+#: A database's media type by its content (a .db file has none by its name).
+DATABASE_MEDIA_TYPES = {"sqlite": "application/vnd.sqlite3", "duckdb": "application/x-duckdb"}
 DELIMITERS = (",", ";", "\t", "|")
 #: How much of a text file is read to decide its encoding and delimiter.
 HEAD_BYTES = 1 << 20
@@ -55,6 +71,17 @@ def file_type(name: str) -> FileType:
 def media_type(name: str) -> str:
     ext = os.path.splitext(name)[1].lower()
     return MEDIA_TYPES.get(ext) or mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+
+
+def sniff_database(path: str, name: str) -> FileType:
+    """The engine of a file with a database extension, by its magic bytes: a .sqlite file that
+    DuckDB wrote is read by DuckDB; a .db file that is neither stays "other"."""
+    head = read_head(path, 16)
+    if head.startswith(SQLITE_MAGIC):
+        return "sqlite"
+    if head[8:12] == DUCKDB_MAGIC:
+        return "duckdb"
+    return file_type(name)
 
 
 def read_head(path: str, size: int = HEAD_BYTES) -> bytes:
@@ -80,8 +107,10 @@ def describe_binary(head: bytes) -> str | None:
         return "an image"
     if head.startswith((b"\x1f\x8b",)):
         return "a gzip-compressed file"
-    if head.startswith(b"SQLite format 3\x00"):
+    if head.startswith(SQLITE_MAGIC):
         return "an SQLite database"
+    if head[8:12] == DUCKDB_MAGIC:
+        return "a DuckDB database"
     return None
 
 

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ContextLevel = Literal["headers", "schema", "sample"]
-FileType = Literal["csv", "xlsx", "xls", "json", "jsonl", "parquet", "other"]
+FileType = Literal["csv", "xlsx", "xls", "json", "jsonl", "parquet", "sqlite", "duckdb", "other"]
 
 #: At most this many column names are kept in a TableSummary (the prompt lists fewer).
 MAX_COLUMNS_KEPT = 20_000
@@ -21,20 +21,30 @@ class ColumnSchema(BaseModel):
     """One column at the `schema`/`sample` level, computed locally from the first rows."""
 
     name: str
-    dtype: str = Field(description="pandas dtype as read by default: int64, float64, str, bool, datetime64[ns] …")
+    dtype: str = Field(description="pandas dtype as read by default: int64, float64, str, bool, datetime64[ns] …; "
+                       "database files: the SQL type")
     nulls: int = Field(description="missing values among the rows examined (`schema_rows`)")
 
 
 class TableSummary(BaseModel):
-    """One table: the whole of a CSV/JSON/Parquet file, or one sheet of a workbook."""
+    """One table: the whole of a CSV/JSON/Parquet file, one sheet of a workbook, or one table or
+    view of a database file."""
 
-    name: str | None = Field(default=None, description="sheet name; None for single-table files")
+    name: str | None = Field(default=None, description="sheet, table or view name; None for single-table files")
+    kind: Literal["table", "view"] | None = Field(default=None, description="database files: a table or a view")
     columns: list[str] = Field(
         description="column names as pandas reads them by default (duplicates get '.1', blanks "
         f"'Unnamed: n'); at most {MAX_COLUMNS_KEPT}, see column_count"
     )
     column_count: int
     row_count: int = Field(description="exact number of data rows, header excluded")
+    counted: bool = Field(
+        default=True, description="False when the rows could not be counted (a database view that failed or "
+        "took too long; row_count is 0 then)"
+    )
+    column_types: list[str | None] | None = Field(
+        default=None, description="database files: each column's SQL type, in order (None where none is declared)"
+    )
     header_row: int | None = Field(
         default=None, description="1-based line (CSV) or row (sheet) of the header; None if no header"
     )
@@ -62,6 +72,10 @@ class FileSummary(BaseModel):
     delimiter: str | None = Field(default=None, description="delimited text: ',', ';', '\\t' or '|'")
     sheets: list[str] = Field(default_factory=list, description="workbooks: every sheet, in order")
     tables: list[TableSummary] = Field(default_factory=list)
+    table_count: int | None = Field(
+        default=None, description="database files: every table, listed in `tables` or not (see MAX_TABLES)"
+    )
+    view_count: int | None = Field(default=None, description="database files: every view, listed or not")
     level: ContextLevel = "headers"
     notes: list[str] = Field(default_factory=list)
 

@@ -25,6 +25,8 @@ TYPE_LABELS = {
     "json": "JSON array of records",
     "jsonl": "JSON Lines",
     "parquet": "Parquet",
+    "sqlite": "SQLite database",
+    "duckdb": "DuckDB database",
     "other": "file",
 }
 DELIMITER_LABELS = {",": "comma-separated", ";": "semicolon-separated", "\t": "tab-separated",
@@ -69,6 +71,8 @@ def _file_lines(number: int, f: FileSummary, level: ContextLevel, notebook_dir: 
         head += f" ({f.media_type})"
     if f.sheets:
         head += f", {len(f.sheets)} sheet{'s' if len(f.sheets) != 1 else ''}"
+    if f.table_count is not None:
+        head += f", {_count(f.table_count, 'table')}, {_count(f.view_count or 0, 'view')}"
     lines = [head, f"   path: {quote(path, 4096)}"]
     text = []
     if f.encoding:
@@ -80,7 +84,10 @@ def _file_lines(number: int, f: FileSummary, level: ContextLevel, notebook_dir: 
     lines.extend(f"   note: {note}" for note in f.notes)
     many = len(f.tables) > 1 or bool(f.sheets)
     for table in f.tables:
-        lines.extend(_table_lines(table, level, indent="   " if not many else "   ", sheet=many))
+        if table.kind is not None:
+            lines.extend(_relation_lines(table, level, indent="   "))
+        else:
+            lines.extend(_table_lines(table, level, indent="   " if not many else "   ", sheet=many))
     hint = read_hint(f, path)
     if hint:
         lines.append(f"   read with: {hint}")
@@ -114,6 +121,43 @@ def _table_lines(t: TableSummary, level: ContextLevel, indent: str, sheet: bool)
         for row in t.sample:
             lines.append(f"{inner}  " + _sample_row(row))
     return lines
+
+
+def _relation_lines(t: TableSummary, level: ContextLevel, indent: str) -> list[str]:
+    """A database table or view: its shape, then each column with its SQL type, both quoted (a
+    declared SQLite type is free text from the file)."""
+    inner = indent + "  "
+    rows = _count(t.row_count, "row") if t.counted else "rows not counted"
+    lines = [f"{indent}{t.kind} {quote(t.name or '')}: {rows} × {_count(t.column_count, 'column')}"]
+    types = t.column_types or []
+    if t.column_schema is not None and LEVELS[level] >= 1:
+        lines.append(f"{inner}columns (SQL type, missing values):")
+        for c in t.column_schema[:MAX_COLUMNS]:
+            lines.append(f"{inner}  {quote(c.name)}: {_sql_type(c.dtype or None)}, {c.nulls:,} missing")
+        rest = t.column_count - min(len(t.column_schema), MAX_COLUMNS)
+        if rest > 0:
+            lines.append(f"{inner}  … and {rest:,} more columns")
+    elif t.columns:
+        pairs = [f"{quote(c)}: {_sql_type(types[i] if i < len(types) else None)}"
+                 for i, c in enumerate(t.columns[:MAX_COLUMNS])]
+        more = t.column_count - len(pairs)
+        lines.append(f"{inner}columns (SQL type): " + ", ".join(pairs)
+                     + (f" … and {more:,} {_more_columns(t)}" if more > 0 else ""))
+    lines.extend(f"{inner}note: {note}" for note in t.notes)
+    if LEVELS[level] >= 2 and t.sample:
+        lines.append(f"{inner}first {len(t.sample)} row{'s' if len(t.sample) != 1 else ''} "
+                     "(JSON arrays in column order):")
+        for row in t.sample:
+            lines.append(f"{inner}  " + _sample_row(row))
+    return lines
+
+
+def _sql_type(declared: str | None) -> str:
+    return "null" if declared is None else quote(declared)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'s' if n != 1 else ''}"
 
 
 def _more_columns(t: TableSummary) -> str:
@@ -156,7 +200,17 @@ def read_hint(f: FileSummary, path: str) -> str | None:
         return f"pd.read_json({p})"
     if f.type == "parquet":
         return f"pd.read_parquet({p})"
+    if f.type == "sqlite":
+        return (f"pd.read_sql_query('SELECT … FROM \"<table>\"', sqlite3.connect({p})) (import sqlite3); "
+                + DATABASE_ADVICE)
+    if f.type == "duckdb":
+        return f"duckdb.connect({p}, read_only=True).sql('SELECT … FROM \"<table>\"').df() (import duckdb); " + DATABASE_ADVICE
     return None
+
+
+#: After a database's read hint: where the work belongs.
+DATABASE_ADVICE = ("aggregate, filter and join in the SQL and pull only the result into pandas, not whole tables; "
+                   'quote identifiers with double quotes')
 
 
 def excel_engine(f: FileSummary) -> str:

@@ -134,9 +134,8 @@ def inspect_file(
         size=before.st_size,
         mtime_ns=before.st_mtime_ns,
         sha256=digest,
-        media_type=detect.media_type(name),
         level=level,
-        **fields,
+        **{"media_type": detect.media_type(name), **fields},
     )
 
 
@@ -168,6 +167,14 @@ def settle_encoding(fields: dict, check: TextCheck) -> dict:
 def _extract(path: str, name: str, level: ContextLevel, sample_rows: int, schema_rows: int) -> dict:
     kind = detect.file_type(name)
     try:
+        if os.path.splitext(name)[1].lower() in detect.DATABASE_EXTENSIONS:
+            kind = detect.sniff_database(path, name)
+        if kind in ("sqlite", "duckdb"):
+            from .database import inspect_duckdb, inspect_sqlite
+
+            db = tasks.call(inspect_sqlite if kind == "sqlite" else inspect_duckdb, path, name, level, sample_rows)
+            return {"type": kind, "media_type": detect.DATABASE_MEDIA_TYPES[kind], "tables": db.tables,
+                    "table_count": db.table_count, "view_count": db.view_count, "notes": db.notes}
         if kind == "csv":
             from .delimited import inspect_delimited
 

@@ -17,6 +17,9 @@ the first cell that needs them, no placeholders, no input(), nothing that waits 
 into a few meaningful cells (load, compute, show) rather than many tiny ones.
 - Load data files by the relative paths you are given and use only the column names you are \
 given; they are quoted exactly. Handle missing values explicitly.
+- With a database (an attached SQLite/DuckDB file or a database server), aggregate, filter and \
+join in SQL and pull only the result into pandas, never a whole table to do that work in \
+pandas; put table and column names in double quotes.
 - Show results with print() or by ending the cell with the value; show plots with plt.show().
 - Variables persist between cells and across questions: reuse them (for example an existing \
 DataFrame) instead of reloading.

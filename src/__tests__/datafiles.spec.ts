@@ -9,6 +9,7 @@ import {
   formatBytes,
   isContextLevel,
   isDataFile,
+  outOfCoreFiles,
   tableShapeLabel
 } from '../attachments/datafiles';
 
@@ -64,6 +65,37 @@ describe('chip labels', () => {
     expect(chipDetail({ sheets: ['Only'], tables: [] }, trans)).toBe('1 sheet');
   });
 
+  it('says what a database file holds', () => {
+    expect(
+      chipDetail(
+        {
+          type: 'sqlite',
+          table_count: 3,
+          view_count: 0,
+          tables: [
+            {
+              name: 'a',
+              kind: 'table',
+              columns: [],
+              column_count: 4,
+              row_count: 3
+            }
+          ]
+        },
+        trans
+      )
+    ).toBe('SQLite database, 3 tables');
+    expect(
+      chipDetail({ type: 'duckdb', table_count: 1, view_count: 2 }, trans)
+    ).toBe('DuckDB database, 1 table, 2 views');
+  });
+
+  it('shows a view whose rows were not counted as "? rows"', () => {
+    expect(
+      tableShapeLabel({ row_count: 0, column_count: 2, counted: false }, trans)
+    ).toBe('? rows × 2 cols');
+  });
+
   it('says nothing when no table was found', () => {
     expect(chipDetail({ tables: [] }, trans)).toBe('');
     expect(chipDetail({}, trans)).toBe('');
@@ -97,7 +129,13 @@ describe('data files', () => {
       'f.xls',
       'g.json',
       'h.jsonl',
-      'dir/i.parquet'
+      'dir/i.parquet',
+      'shop.sqlite',
+      'shop.SQLITE3',
+      'app.db',
+      'old.db3',
+      'warehouse.duckdb',
+      'w.ddb'
     ]) {
       expect(isDataFile(name)).toBe(true);
     }
@@ -127,5 +165,29 @@ describe('URLs', () => {
     expect(downloadUrl('http://h/base/', 'out/chart #1.png')).toBe(
       'http://h/base/files/out/chart%20%231.png?download=1'
     );
+  });
+});
+
+describe('outOfCoreFiles', () => {
+  it('names the files whose read hint was rewritten out of core', () => {
+    const prompt = [
+      '<attached_files>',
+      'The person attached 2 files.',
+      '',
+      '1. "big \\"sales\\".csv": delimited text, 5.2 GB',
+      '   path: "big \\"sales\\".csv"',
+      '   read with (out of core): duckdb.sql("SELECT … FROM read_csv(\'big.csv\')").df()',
+      '',
+      '2. "small.csv": delimited text, 1.0 KB',
+      '   read with: pd.read_csv("small.csv")',
+      '</attached_files>',
+      '',
+      '<memory>',
+      'The code can use about 0.9 GB of memory where it runs.',
+      '</memory>'
+    ].join('\n');
+    expect([...outOfCoreFiles(prompt)]).toEqual(['big "sales".csv']);
+    expect(outOfCoreFiles(prompt.replace('(out of core)', '')).size).toBe(0);
+    expect(outOfCoreFiles('').size).toBe(0);
   });
 });

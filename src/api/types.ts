@@ -179,6 +179,8 @@ export interface IChatRecord {
   context_level?: ContextLevel;
   /** The chat's own executor choice. */
   executor?: Executor;
+  /** The chat's database connections, by name (`NbChat.databases`). */
+  databases?: string[];
   executor_state?: IExecutorState;
   usage?: IChatUsage;
   turns: ITurnRecord[];
@@ -189,7 +191,8 @@ export type RecordChange =
   | { attach: string[] }
   | { detach: string }
   | { context_level: ContextLevel }
-  | { executor: Executor };
+  | { executor: Executor }
+  | { databases: string[] };
 
 /** Body of `POST nbchat/record`. */
 export interface IRecordChangeRequest {
@@ -258,7 +261,15 @@ export type ContextLevel = 'headers' | 'schema' | 'sample';
 
 /** Kinds of data file the server recognises. */
 export type FileType =
-  'csv' | 'xlsx' | 'xls' | 'json' | 'jsonl' | 'parquet' | 'other';
+  | 'csv'
+  | 'xlsx'
+  | 'xls'
+  | 'json'
+  | 'jsonl'
+  | 'parquet'
+  | 'sqlite'
+  | 'duckdb'
+  | 'other';
 
 /** One column at the `schema`/`sample` levels. */
 export interface IColumnSchema {
@@ -267,14 +278,23 @@ export interface IColumnSchema {
   nulls: number;
 }
 
-/** One table: a whole CSV/JSON/Parquet file, or one sheet of a workbook. */
+/**
+ * One table: a whole CSV/JSON/Parquet file, one sheet of a workbook, or one
+ * table or view of a database file.
+ */
 export interface ITableSummary {
-  /** Sheet name; null for single-table files. */
+  /** Sheet, table or view name; null for single-table files. */
   name?: string | null;
+  /** Database files: a table or a view. */
+  kind?: 'table' | 'view' | null;
   columns: string[];
   column_count: number;
   /** Exact number of data rows, header excluded. */
   row_count: number;
+  /** False when the rows could not be counted (row_count is 0 then). */
+  counted?: boolean;
+  /** Database files: each column's SQL type (null where none is declared). */
+  column_types?: (string | null)[] | null;
   header_row?: number | null;
   schema_rows?: number | null;
   column_schema?: IColumnSchema[] | null;
@@ -297,6 +317,10 @@ export interface IFileSummary {
   /** Workbooks: every sheet, in order. */
   sheets?: string[];
   tables?: ITableSummary[];
+  /** Database files: every table, listed in `tables` or not. */
+  table_count?: number | null;
+  /** Database files: every view, listed or not. */
+  view_count?: number | null;
   level?: ContextLevel;
   notes?: string[];
 }
@@ -691,4 +715,59 @@ export interface IVerifyStatus {
   report: IVerifyReport | null;
   /** Why it stopped (status `error`). */
   message: string | null;
+}
+
+/** A named database connection as the panel sees it: never its URL (`GET nbchat/databases`). */
+export interface IDatabaseInfo {
+  name: string;
+  /** SQLAlchemy dialect: postgresql, sqlite, mysql … */
+  dialect: string;
+  description: string;
+}
+
+/** Body of `GET nbchat/databases`. */
+export interface IDatabaseList {
+  databases: IDatabaseInfo[];
+  /** That code in the local kernel can use these connections as the person could. */
+  notice: string;
+}
+
+export interface IDatabaseColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+  primary_key: boolean;
+}
+
+/** One table or view of a database: columns and exact row count, never its rows. */
+export interface IDatabaseTable {
+  schema_name: string | null;
+  name: string;
+  kind: 'table' | 'view';
+  columns: IDatabaseColumn[];
+  column_count: number;
+  /** null: it could not be counted (see notes). */
+  row_count: number | null;
+  notes: string[];
+}
+
+export interface IDatabaseSummary {
+  name: string;
+  dialect: string;
+  description: string;
+  level: ContextLevel;
+  /** The kernel's environment variable that holds the URL. */
+  env_var: string;
+  schemas: string[];
+  tables: IDatabaseTable[];
+  /** Tables and views past the server's limit: counted, not described. */
+  more_tables: number;
+  notes: string[];
+}
+
+/** Answer of `POST nbchat/databases/inspect`. */
+export interface IDatabaseInspectResult {
+  database: IDatabaseSummary;
+  /** Exactly what Claude is told about this database. */
+  prompt: string;
 }

@@ -18,7 +18,13 @@ const DATA_EXTENSIONS: readonly string[] = [
   '.xls',
   '.json',
   '.jsonl',
-  '.parquet'
+  '.parquet',
+  '.sqlite',
+  '.sqlite3',
+  '.db',
+  '.db3',
+  '.duckdb',
+  '.ddb'
 ];
 
 /** Context levels, least to most. */
@@ -59,18 +65,21 @@ export function contextLevelLabel(
   }
 }
 
-/** "3 rows × 12 cols" for one table. */
+/** "3 rows × 12 cols" for one table ("? rows" for a view not counted). */
 export function tableShapeLabel(
-  table: Pick<ITableSummary, 'row_count' | 'column_count'>,
+  table: Pick<ITableSummary, 'row_count' | 'column_count' | 'counted'>,
   trans: TranslationBundle
 ): string {
   // %1 is the count itself, %2 the count written with digit grouping.
-  const rows = trans._n(
-    '%2 row',
-    '%2 rows',
-    table.row_count,
-    table.row_count.toLocaleString('en-US')
-  );
+  const rows =
+    table.counted === false
+      ? trans.__('? rows')
+      : trans._n(
+          '%2 row',
+          '%2 rows',
+          table.row_count,
+          table.row_count.toLocaleString('en-US')
+        );
   const cols = trans._n(
     '%2 col',
     '%2 cols',
@@ -80,15 +89,53 @@ export function tableShapeLabel(
   return `${rows} × ${cols}`;
 }
 
-/**
- * What a chip says under the file name: the sheet count of a workbook and
- * the shape of its first table ("2 sheets · 3 rows × 4 cols"); '' when the
- * server found no table.
- */
-export function chipDetail(
-  summary: Pick<IFileSummary, 'sheets' | 'tables'>,
+/** "SQLite database", "DuckDB database"; '' for other file types. */
+export function databaseLabel(
+  summary: Pick<IFileSummary, 'type'>,
   trans: TranslationBundle
 ): string {
+  switch (summary.type) {
+    case 'sqlite':
+      return trans.__('SQLite database');
+    case 'duckdb':
+      return trans.__('DuckDB database');
+    default:
+      return '';
+  }
+}
+
+/** "3 tables, 1 view" of a database file (views only when it has some). */
+export function databaseCounts(
+  summary: Pick<IFileSummary, 'table_count' | 'view_count'>,
+  trans: TranslationBundle
+): string {
+  const tables = summary.table_count ?? 0;
+  const views = summary.view_count ?? 0;
+  const text = trans._n('%1 table', '%1 tables', tables);
+  return views > 0
+    ? `${text}, ${trans._n('%1 view', '%1 views', views)}`
+    : text;
+}
+
+/**
+ * What a chip says under the file name: the sheet count of a workbook and
+ * the shape of its first table ("2 sheets · 3 rows × 4 cols"), or what a
+ * database holds ("SQLite database, 3 tables"); '' when the server found no
+ * table.
+ */
+export function chipDetail(
+  summary: Partial<
+    Pick<
+      IFileSummary,
+      'type' | 'sheets' | 'tables' | 'table_count' | 'view_count'
+    >
+  >,
+  trans: TranslationBundle
+): string {
+  const database = databaseLabel({ type: summary.type ?? 'other' }, trans);
+  if (database) {
+    return `${database}, ${databaseCounts(summary, trans)}`;
+  }
   const parts: string[] = [];
   const sheets = summary.sheets ?? [];
   if (sheets.length > 0) {
@@ -141,4 +188,27 @@ export function downloadUrl(baseUrl: string, path: string): string {
 export function folderOf(path: string): string {
   const dir = PathExt.dirname(path);
   return dir === '.' || dir === '/' ? '' : dir;
+}
+
+/**
+ * Names of the files Claude was told to read out of core (too big for the
+ * memory where the code runs), from the prompt text of a turn's manifest
+ * (llm/out_of_core.py rewrites those files' "read with" lines).
+ */
+export function outOfCoreFiles(prompt: string): Set<string> {
+  const names = new Set<string>();
+  let current: string | null = null;
+  for (const line of prompt.split('\n')) {
+    const head = /^\d+\. ("(?:[^"\\]|\\.)*"):/.exec(line);
+    if (head) {
+      try {
+        current = JSON.parse(head[1]) as string;
+      } catch {
+        current = null;
+      }
+    } else if (current && line.startsWith('   read with (out of core):')) {
+      names.add(current);
+    }
+  }
+  return names;
 }

@@ -11,7 +11,8 @@ import {
   fileIcon,
   LabIcon,
   ReactWidget,
-  spreadsheetIcon
+  spreadsheetIcon,
+  tableRowsIcon
 } from '@jupyterlab/ui-components';
 import React, { useId } from 'react';
 
@@ -20,8 +21,11 @@ import {
   chipDetail,
   CONTEXT_LEVELS,
   contextLevelLabel,
+  databaseCounts,
+  databaseLabel,
   formatBytes,
   isContextLevel,
+  outOfCoreFiles,
   tableShapeLabel
 } from '../attachments/datafiles';
 import type { ChatAttachments } from '../attachments/model';
@@ -33,6 +37,9 @@ const MAX_COLUMNS_SHOWN = 200;
 
 /** The icon of a file type on its chip. */
 function fileTypeIcon(summary: IFileSummary): LabIcon {
+  if (summary.type === 'sqlite' || summary.type === 'duckdb') {
+    return tableRowsIcon;
+  }
   return summary.type === 'csv' ||
     summary.type === 'xlsx' ||
     summary.type === 'xls'
@@ -55,6 +62,7 @@ export function AttachArea(props: {
   const state = model.state;
   const attachments = model.files;
   const levelId = useId();
+  const outOfCore = outOfCoreFiles(state.prompt);
   if (
     attachments.length === 0 &&
     state.uploads.length === 0 &&
@@ -70,6 +78,7 @@ export function AttachArea(props: {
             <li key={attachment.path} className="jp-NbChat-chipItem">
               <AttachmentChip
                 attachment={attachment}
+                outOfCore={outOfCore.has(attachment.summary.name)}
                 trans={trans}
                 onOpen={() => showAttachmentDetails(model, attachment, trans)}
                 onRemove={() => void model.detach(attachment.path)}
@@ -151,13 +160,18 @@ export function AttachArea(props: {
 /** One attached file: opens its details; × detaches it. */
 function AttachmentChip(props: {
   attachment: IAttachment;
+  /** Too big for the memory where the code runs: Claude reads it out of core. */
+  outOfCore: boolean;
   trans: TranslationBundle;
   onOpen: () => void;
   onRemove: () => void;
 }): JSX.Element {
-  const { attachment, trans, onOpen, onRemove } = props;
+  const { attachment, outOfCore, trans, onOpen, onRemove } = props;
   const summary = attachment.summary;
-  const detail = chipDetail(summary, trans);
+  const shape = chipDetail(summary, trans);
+  const detail = outOfCore
+    ? [shape, trans.__('out of core')].filter(Boolean).join(' · ')
+    : shape;
   const Icon = fileTypeIcon(summary);
   return (
     <span className="jp-NbChat-chip" data-path={attachment.path}>
@@ -244,6 +258,9 @@ function AttachmentDetails(props: {
   if (sheets.length > 0) {
     facts.push(trans._n('%1 sheet', '%1 sheets', sheets.length));
   }
+  if (databaseLabel(summary, trans)) {
+    facts.push(databaseLabel(summary, trans), databaseCounts(summary, trans));
+  }
   if (summary.encoding) {
     facts.push(summary.encoding);
   }
@@ -259,6 +276,13 @@ function AttachmentDetails(props: {
           {note}
         </p>
       ))}
+      {outOfCoreFiles(state.prompt).has(summary.name) && (
+        <p className="jp-NbChat-detailsNote" role="note">
+          {trans.__(
+            'Too big to load whole in the memory where the code runs: Claude is told to read it out of core (DuckDB, polars or pandas in chunks) and to aggregate there. See “What Claude will see”.'
+          )}
+        </p>
+      )}
       {tables.length === 0 ? (
         <p className="jp-NbChat-muted">
           {trans.__('No table was found in this file.')}
@@ -306,13 +330,23 @@ function TableDetails(props: {
 }): JSX.Element {
   const { table, sheet, trans } = props;
   const shape = tableShapeLabel(table, trans);
-  const title = sheet
-    ? trans.__('Sheet “%1” · %2', table.name ?? '', shape)
-    : shape;
+  const title =
+    table.kind === 'table'
+      ? trans.__('Table “%1” · %2', table.name ?? '', shape)
+      : table.kind === 'view'
+        ? trans.__('View “%1” · %2', table.name ?? '', shape)
+        : sheet
+          ? trans.__('Sheet “%1” · %2', table.name ?? '', shape)
+          : shape;
   const columns = table.columns.slice(0, MAX_COLUMNS_SHOWN);
-  const types = new Map(
+  const types = new Map<string, string>(
     (table.column_schema ?? []).map(c => [c.name, c.dtype])
   );
+  (table.column_types ?? []).forEach((type, i) => {
+    if (type && i < columns.length && !types.has(columns[i])) {
+      types.set(columns[i], type);
+    }
+  });
   const more = table.column_count - columns.length;
   return (
     <section className="jp-NbChat-table">
