@@ -9,7 +9,7 @@ from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Enum, Float, Int, List, Unicode, default
+from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode, default
 
 from . import __version__
 from .datafiles import tasks
@@ -163,6 +163,35 @@ class NbChat(ExtensionApp):
     sample_rows = Int(5, help="Rows shown to Claude per table at the 'sample' level.").tag(
         config=True
     )
+
+    # --- Server databases (databases/): named connections, never sent to the browser.
+
+    databases = Dict(
+        help="Named database connections the chat panel offers: {name: SQLAlchemy URL} or "
+        "{name: {'url': ..., 'description': ...}}, e.g. {'sales': 'postgresql://analyst:pw@db/sales'}. "
+        "Names: a letter, then letters, digits, '_' or '-'. URLs stay on the server; the kernel gets "
+        "each as the environment variable NBCHAT_DB_<NAME>, so code there can use it as the person could.",
+    ).tag(config=True)
+
+    databases_file = Unicode(
+        "",
+        help="A server-side JSON file with more connections, shaped like `databases` (its names win); "
+        "re-read when it changes. Keep it readable only by the server's user.",
+    ).tag(config=True)
+
+    database_statement_timeout = Float(
+        10.0, help="Seconds one statement of the schema crawl (a count(*)) may run before it is stopped."
+    ).tag(config=True)
+
+    database_connect_timeout = Float(10.0, help="Seconds to wait for a database connection.").tag(config=True)
+
+    database_max_tables = Int(
+        50, help="Most tables and views per database described to Claude; the rest are counted."
+    ).tag(config=True)
+
+    database_cache_seconds = Float(
+        60.0, help="Seconds a schema crawl is reused before the database is read again."
+    ).tag(config=True)
 
     # --- Admin policy: limits a deployment sets for everyone (docs/deploy.md). The panel
     # reads them from nbchat/status (Policy) and hides what is not allowed; the server

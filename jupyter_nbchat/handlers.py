@@ -299,7 +299,8 @@ class EventsHandler(ExtensionHandlerMixin, WebSocketMixin, JupyterHandler, webso
 
 def route_table() -> list[tuple[str, type]]:
     """Routes relative to the server's base URL (ExtensionApp joins base_url)."""
-    from .datafiles.handlers import datafile_routes  # imports this module: import late
+    from .databases.handlers import database_routes  # both import this module: import late
+    from .datafiles.handlers import datafile_routes
 
     return [
         (r"/nbchat/status", StatusHandler),
@@ -317,4 +318,5 @@ def route_table() -> list[tuple[str, type]]:
         (r"/nbchat/verify", VerifyHandler),
         (rf"/nbchat/verify/{_VERIFY_ID}", VerificationHandler),
         *datafile_routes(),
+        *database_routes(),
     ]

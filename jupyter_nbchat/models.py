@@ -447,11 +447,13 @@ class RecordChange(BaseModel):
     detach: str | None = Field(default=None, min_length=1, max_length=4096)
     context_level: Literal["headers", "schema", "sample"] | None = None
     executor: ExecutorName | None = None
+    #: The chat's database connections by name (NbChat.databases), the whole list; [] for none.
+    databases: list[str] | None = Field(default=None, max_length=20)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> RecordChange:
         if len(self.model_fields_set) != 1:
-            raise ValueError("name exactly one of attach, detach, context_level, executor")
+            raise ValueError("name exactly one of attach, detach, context_level, executor, databases")
         return self
 
 

@@ -5,6 +5,7 @@ metadata.nbchat = {
   attachments: [{path, size, sha256, summary: FileSummary}],
   context_level: "headers" | "schema" | "sample",
   executor?: "kernel" | "e2b",              # the chat's own choice (POST nbchat/record)
+  databases?: [name, …],                     # the chat's database connections (NbChat.databases)
   executor_state?: {executor, state},        # where cells ran last (sandbox_id, context_id)
   usage?: {input_tokens, output_tokens, cache_read_input_tokens,
            cache_creation_input_tokens, cost_usd, turns, last_turn_id, last_turn},
@@ -58,7 +59,7 @@ RECORD_EVENTS = frozenset(
     }
 )
 #: The chat's settings, changed through POST nbchat/record (a `record` event's `change`).
-SETTINGS = ("attachments", "context_level", "executor")
+SETTINGS = ("attachments", "context_level", "executor", "databases")
 
 Record = dict[str, Any]
 #: What the fold remembers of each cell a turn sent (see `note_cell`): type, source, replaces.
@@ -75,6 +76,9 @@ def read_record(raw: Any, level: str = "headers") -> Record:
         chat["context_level"] = level
     if chat.get("executor") not in EXECUTORS:
         chat.pop("executor", None)
+    if "databases" in chat:  # names of the chat's database connections (databases/)
+        names = chat["databases"]
+        chat["databases"] = [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
     state = chat.get("executor_state")
     if not (isinstance(state, dict) and state.get("executor") in EXECUTORS):
         chat.pop("executor_state", None)

@@ -33,7 +33,7 @@ from .execution import Executor
 from .execution.introspection import describe_variables, environment, list_variables, result_problems
 from .execution.outputs import error_output
 from .record import RECORD_EVENTS, fold_event, note_cell, turn_records
-from .llm import context, numbers, prompts, tools
+from .llm import context, numbers, out_of_core, prompts, tools
 from .llm.images import TurnImages
 from .llm.pricing import estimate_cost
 from .models import (
@@ -309,6 +309,7 @@ class TurnRunner:
         ready: Awaitable[None] | None = None,
         files: Any = None,
         before_finish: Callable[[Turn], Awaitable[None]] | None = None,
+        databases_prompt: str = "",
     ) -> None:
         self.turn = turn
         self.claude = claude
@@ -321,6 +322,8 @@ class TurnRunner:
         self._ready_task: asyncio.Future | None = None
         self._announced: dict[str, Any] | None = None  # the executor state last sent
         self.files = files  # datafiles.InspectResult or None
+        #: What Claude is told about the chat's databases (databases/prompt.py); "" without any.
+        self.databases_prompt = databases_prompt
         self.before_finish = before_finish
         self.usage = Usage()
         #: Input tokens (cached ones included) of the last Messages API call: the next call
@@ -403,7 +406,8 @@ class TurnRunner:
         facts = await self._environment()
         timeout = self.settings.execution_timeout
         where = prompts.describe_environment(self.executor.name, facts, timeout)
-        system = context.system_blocks(prompts.system_prompt(), self.files.prompt if self.files else "")
+        sources = "\n\n".join(p for p in (self._files_text(facts), self.databases_prompt) if p)
+        system = context.system_blocks(prompts.system_prompt(), sources)
         self.turn.emit(self._provenance(system, facts))
         earlier = [r for r in turn_records(self.turn.record) if r.turn_id != self.turn.id]
         history, person_cells = context.history_messages(self.cells, earlier)
@@ -435,6 +439,25 @@ class TurnRunner:
             messages.append({"role": "user", "content": [await self._run_tool(c) for c in calls]})
             self.turn.emit(Phase(phase="thinking"))
         raise NbChatError("Claude kept asking to run code past the step limit.")
+
+    def _files_text(self, facts: dict[str, Any]) -> str:
+        """What Claude reads about the attached files: their prompt text, with files too big
+        for the runtime's memory steered to out-of-core reads (llm/out_of_core.py). When the
+        steer changes it, the panel is sent that text (a second manifest), so the chip shows
+        what Claude read. A sandbox reports its memory from the second turn (`_environment`)."""
+        if self.files is None:
+            return ""
+        folder = posixpath.dirname(self.turn.request.notebook_path)
+        text = out_of_core.steer(self.files.prompt, self.files.files, facts, folder)
+        if text != self.files.prompt:
+            self.turn.emit(
+                Manifest(
+                    files=[f.model_dump() for f in self.files.files],
+                    prompt=text,
+                    level=self.files.files[0].level if self.files.files else "headers",
+                )
+            )
+        return text
 
     def _provenance(self, system: list[dict[str, Any]], facts: dict[str, Any]) -> Provenance:
         """What this turn asks Claude with (kept in its TurnRecord): model, the system blocks'

@@ -7,7 +7,7 @@ import logging
 import posixpath
 from collections import OrderedDict
 from pathlib import Path
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import anthropic
@@ -15,6 +15,8 @@ from jupyter_core.utils import ensure_async
 from tornado.ioloop import PeriodicCallback
 
 from . import collaboration, notebook
+from .databases.environment import set_environment
+from .databases.service import Databases
 from .datafiles import DataFiles, InspectResult
 from .errors import ExecutorUnavailable, FocusCellNotFound, NoApiKeyError, NotebookNotFound, TurnConflict, TurnNotFound, TurnRunning
 from .execution import Executor, KernelExecutor
@@ -54,6 +56,8 @@ class TurnRegistry:
         self._preparing: dict[str, asyncio.Task] = {}
         self._claude: anthropic.AsyncAnthropic | None = None
         self._thinking: dict[str, dict[str, Any] | None] = {}  # model -> its thinking config
+        #: Per notebook: the NBCHAT_DB_* variables its last turn set (a re-run sets them again).
+        self._database_env: dict[str, dict[str, str]] = {}
         self._sweeper: PeriodicCallback | None = None
         #: Set by close(): no panel can come back, so turns waiting for one write at once.
         self._closing = asyncio.Event()
@@ -174,9 +178,18 @@ class TurnRegistry:
             record = saved_record if record is None else record
         if request.focus is not None and all(c.id != request.focus.cell_id for c in cells):
             raise FocusCellNotFound(request.focus.cell_id)
+        chat = read_record(record, self.app.context_level)
+        # The chat's databases (record["databases"]): an unknown name fails the request (400)
+        # before any runtime starts; the schema comes from the crawl cache.
+        database_names = _database_names(chat)
+        _, database_prompt = await Databases.for_app(self.app).for_turn(
+            database_names, request.context_level or chat["context_level"]
+        )
+        database_env = await Databases.for_app(self.app).environment(database_names)
         executor = self.executor_for(path, request.executor, _saved_state(request), cells)
-        ready = self.prepare(path, executor, files)
-        turn = Turn(request, read_record(record, self.app.context_level))
+        ready = self.prepare(path, executor, files, database_env)
+        self._database_env[path] = database_env
+        turn = Turn(request, chat)
         model = request.model or self.app.chat_model()
         runner = TurnRunner(
             turn,
@@ -184,6 +197,7 @@ class TurnRegistry:
             executor=executor,
             ready=ready,
             files=files,
+            databases_prompt=database_prompt,
             settings=TurnSettings(
                 model=model,
                 thinking=await self.thinking_config(model),
@@ -238,8 +252,11 @@ class TurnRegistry:
             for f in files.files
         ]
 
-    def prepare(self, path: str, executor: Executor, files: InspectResult | None) -> Awaitable[None]:
-        """Start the executor and sync files now, so it overlaps with Claude's generation."""
+    def prepare(
+        self, path: str, executor: Executor, files: InspectResult | None, env: Mapping[str, str] | None = None
+    ) -> Awaitable[None]:
+        """Start the executor and sync files now, so it overlaps with Claude's generation;
+        `env` (the databases' NBCHAT_DB_* URLs) is set in the runtime by a hidden run."""
         local = self.local_files(path, files)
         previous = self._preparing.get(path)
 
@@ -249,6 +266,8 @@ class TurnRegistry:
             await executor.ensure_ready()
             if local:
                 await executor.sync_files(local)
+            if env:
+                await set_environment(executor, env)
 
         if not self.app.start_executor_early:
             return run()  # a coroutine: it starts only when the first cell awaits it
@@ -302,6 +321,11 @@ class TurnRegistry:
         }
         if change.executor:
             settings["executor"] = change.executor
+        if change.databases is not None:  # names only: an unknown one is refused (400), nothing connects
+            service = Databases.for_app(self.app)
+            for name in change.databases:
+                await service.connection(name, status=400)
+            settings["databases"] = list(dict.fromkeys(change.databases))
         chat = with_settings(chat, settings)
         running = next((t for t in self.of_notebook(request.notebook_path) if not t.finished), None)
         if running is not None:
@@ -321,6 +345,7 @@ class TurnRegistry:
         """Restart the chat's executor and run `codes` in order, stopping at the first error."""
         await self.restart_executor(request.notebook_path)
         executor = self.executors[request.notebook_path]
+        await set_environment(executor, self._database_env.get(request.notebook_path, {}))  # lost on restart
         for index, code in enumerate(request.codes):
             result = await executor.run_cell(code, self.app.execution_timeout)
             error = result.error
@@ -484,6 +509,14 @@ class TurnRegistry:
                 await self._claude.close()
             except Exception:
                 self.log.debug("nbchat: error closing the Claude client", exc_info=True)
+
+
+def _database_names(chat: Mapping[str, Any]) -> list[str]:
+    """record["databases"]: the names of the chat's database connections (a list of strings)."""
+    names = chat.get("databases")
+    if not isinstance(names, list):
+        return []
+    return list(dict.fromkeys(n for n in names if isinstance(n, str)))
 
 
 def _saved_state(request: TurnRequest | WarmRequest) -> dict[str, str | None]:

@@ -32,6 +32,8 @@ from typing import Any
 
 
 from . import notebook
+from .databases.environment import set_environment
+from .databases.service import Databases
 from .errors import ExecutorUnavailable, NbChatError, NotebookNotFound, VerificationConflict, VerificationNotFound
 from .execution import Executor, KernelExecutor
 from .execution.base import LocalFile
@@ -400,6 +402,7 @@ class Verifications:
             files = await self._attachments(path, chat)
             if files:
                 await executor.sync_files(files)
+            await self._databases(executor, chat)
             yield executor
         finally:
             await executor.close()
@@ -429,6 +432,7 @@ class Verifications:
             local = await self._attachments(path, chat)
             if local:
                 await executor.sync_files(local)
+            await self._databases(executor, chat)
             yield executor
         finally:
             await asyncio.shield(executor.close())
@@ -440,6 +444,14 @@ class Verifications:
             return []
         files = await self.turns.inspect_attachments(path, paths, chat["context_level"])
         return self.turns.local_files(path, files)
+
+    async def _databases(self, executor: Executor, chat: dict[str, Any]) -> None:
+        """The record's database connections as NBCHAT_DB_* in the fresh runtime (hidden run),
+        so cells reading `os.environ["NBCHAT_DB_…"]` run again; unknown names are left unset."""
+        names = chat.get("databases")
+        if isinstance(names, list) and names:
+            env = await Databases.for_app(self.app).environment([n for n in names if isinstance(n, str)])
+            await set_environment(executor, env)
 
     def get(self, verify_id: str) -> Verification:
         try:

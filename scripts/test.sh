@@ -2,7 +2,7 @@
 # Set up (if needed) and run every test: lint, pytest (real server, kernels, SDKs against
 # stand-ins, the real Enterprise Gateway and JupyterHub), the same with jupyter-collaboration,
 # jest (frontend units), Galata (real JupyterLab in Debian's Chromium, also collaborative) and
-# the wheel as users install it.
+# the wheel as users install it. Databases: SQLite/DuckDB files and a real PostgreSQL.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 start=$(date +%s)
@@ -22,6 +22,8 @@ bash scripts/setup_gateway.sh  # the real Enterprise Gateway, in .venv-eg: tests
 bash scripts/setup_hub.sh      # JupyterHub, configurable-http-proxy (.hub-node), two Unix users: tests/hub
 export NBCHAT_REQUIRE_HUB=1    # tests/hub/test_hub.py fails instead of skipping when it cannot run
 bash scripts/setup_collab.sh   # jupyter-collaboration, in .venv-collab: tests/collab, ui-tests/tests/collab
+bash scripts/setup_postgres.sh # Debian's PostgreSQL: tests/test_databases.py starts its own cluster
+export NBCHAT_REQUIRE_POSTGRES=1
 
 echo "== lint"
 bash scripts/lint.sh

@@ -52,7 +52,7 @@ del _nbchat_variables
 
 _ENVIRONMENT = r"""
 def _nbchat_environment():
-    import json, sys
+    import importlib.util, json, sys, tempfile
     from importlib import metadata
     packages = {}
     for name in ("pandas", "numpy", "matplotlib", "seaborn", "scipy", "scikit-learn",
@@ -61,9 +61,72 @@ def _nbchat_environment():
             packages[name] = metadata.version(name)
         except Exception:
             pass
-    print(json.dumps({"python": sys.version.split()[0], "packages": packages}))
+    readers = {}  # out-of-core readers importable here (found, not imported: fast)
+    for name in ("duckdb", "polars", "pyarrow"):
+        try:
+            if importlib.util.find_spec(name) is not None:
+                readers[name] = metadata.version(name)
+        except Exception:
+            pass
+    print(json.dumps({"python": sys.version.split()[0], "packages": packages,
+                      "memory": _nbchat_memory(), "readers": readers, "tmp": tempfile.gettempdir()}))
+
+def _nbchat_memory():
+    # Bytes the code can still use, by each bound that applies; `available` is the smallest.
+    import os
+    def number(path):
+        try:
+            text = open(path).read().strip()
+        except Exception:
+            return None
+        return int(text) if text.isdigit() else None
+    def status(key):  # kB in /proc/self/status
+        try:
+            for line in open("/proc/self/status"):
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+        except Exception:
+            return None
+    bounds = {}
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemAvailable:"):
+                bounds["meminfo"] = int(line.split()[1]) * 1024
+    except Exception:
+        pass
+    try:
+        groups = [line.rstrip("\n").split(":", 2) for line in open("/proc/self/cgroup")]
+    except Exception:
+        groups = []
+    for _, controllers, path in groups:
+        if controllers == "":  # cgroup v2
+            base, names = "/sys/fs/cgroup", ("memory.max", "memory.current")
+        elif "memory" in controllers.split(","):
+            base, names = "/sys/fs/cgroup/memory", ("memory.limit_in_bytes", "memory.usage_in_bytes")
+        else:
+            continue
+        for folder in (base + path.rstrip("/"), base):  # a namespaced container sees its group at the root
+            limit, usage = number(folder + "/" + names[0]), number(folder + "/" + names[1])
+            if limit is not None and usage is not None and limit < 2 ** 60:
+                bounds["cgroup"] = max(0, limit - usage)
+                break
+    try:
+        import resource
+        for name, used in (("RLIMIT_AS", "VmSize"), ("RLIMIT_DATA", "VmData")):
+            soft = resource.getrlimit(getattr(resource, name))[0]
+            if soft != resource.RLIM_INFINITY and soft > 0:
+                bounds[name.lower()] = max(0, soft - (status(used) or 0))
+    except Exception:
+        pass
+    if not bounds:
+        try:
+            bounds["physical"] = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except Exception:
+            return {}
+    bound = min(bounds, key=bounds.get)
+    return {"available": bounds[bound], "bound": bound, "bounds": bounds}
 _nbchat_environment()
-del _nbchat_environment
+del _nbchat_environment, _nbchat_memory
 """
 
 _CHECK_RESULT = r"""

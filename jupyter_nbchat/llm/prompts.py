@@ -64,6 +64,12 @@ def describe_environment(executor_name: str, facts: dict[str, Any], timeout: flo
     if facts.get("packages"):
         listed = ", ".join(f"{k} {v}" for k, v in sorted(facts["packages"].items()))
         lines.append(f"- Installed packages include: {listed}.")
+    memory = (facts.get("memory") or {}).get("available")
+    if isinstance(memory, int) and memory > 0:  # execution/introspection: the smallest bound
+        lines.append(f"- Memory the code can use: about {memory / 1e9:.2f} GB.")
+    if facts.get("readers"):
+        listed = ", ".join(f"{k} {v}" for k, v in sorted(facts["readers"].items()))
+        lines.append(f"- Out-of-core readers installed: {listed}.")
     lines.append("- Plots display inline in the notebook.")
     return "\n".join(lines)
 

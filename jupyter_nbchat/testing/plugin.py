@@ -22,15 +22,22 @@ from .e2b_standin.fixture import e2b_standin  # noqa: F401  (registered for ever
 STANDIN_API_KEY = "sk-ant-standin-0123456789"
 
 
-@pytest.fixture
-def claude_standin(jp_asyncio_loop, monkeypatch):
-    """A running Claude stand-in; the SDKs must not send localhost through a proxy."""
+def serving(standin: ClaudeStandIn, jp_asyncio_loop, monkeypatch):
+    """Yields `standin` running (for fixtures: `yield from serving(...)`); the SDKs must not
+    send localhost through a proxy."""
     monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
     monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
-    standin = ClaudeStandIn()
     jp_asyncio_loop.run_until_complete(standin.start())
-    yield standin
-    jp_asyncio_loop.run_until_complete(standin.stop())
+    try:
+        yield standin
+    finally:
+        jp_asyncio_loop.run_until_complete(standin.stop())
+
+
+@pytest.fixture
+def claude_standin(jp_asyncio_loop, monkeypatch):
+    """A running Claude stand-in."""
+    yield from serving(ClaudeStandIn(), jp_asyncio_loop, monkeypatch)
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import type {
   ContextLevel,
+  IDatabaseInspectResult,
+  IDatabaseList,
   IFileSummary,
   IInspectRequest,
   IInspectResult,
@@ -178,6 +180,19 @@ export class NbChatApi {
   /** `POST nbchat/record`: one change to the record, folded by the server. */
   changeRecord(body: IRecordChangeRequest): Promise<IRecordChanged> {
     return this._post('record', body);
+  }
+
+  /** `GET nbchat/databases`: the named connections (never their URLs). */
+  databases(): Promise<IDatabaseList> {
+    return requestAPI('databases', { method: 'GET' }, this.serverSettings);
+  }
+
+  /** `POST nbchat/databases/inspect`: a connection's schema and what Claude is told. */
+  inspectDatabase(
+    name: string,
+    level?: ContextLevel
+  ): Promise<IDatabaseInspectResult> {
+    return this._post('databases/inspect', level ? { name, level } : { name });
   }
 
   /** `POST nbchat/undo`: what undoing a turn changes in the notebook. */

@@ -15,6 +15,7 @@ import type {
   FinishedStatus,
   ICellFocus,
   IChatRecord,
+  IDatabaseList,
   INotebookCell,
   IRecordChanged,
   IPolicy,
@@ -25,6 +26,7 @@ import type {
   TurnEvent
 } from '../api/types';
 import { ChatAttachments } from '../attachments/model';
+import { ChatDatabases } from '../databases/model';
 import { fill } from '../attachments/datafiles';
 import type { INotebookDoc } from '../notebook/document';
 import { contextId, readRecord, sandboxId } from '../notebook/record';
@@ -70,6 +72,8 @@ export interface INotebookChatOptions {
   policy?: () => IPolicy | null;
   /** Asks whether cells the person edited go too when a turn is undone. */
   confirmEdited?: (count: number) => Promise<EditedChoice>;
+  /** The server's named database connections; null while unknown. */
+  databases?: () => IDatabaseList | null;
   /** Milliseconds to wait before each reconnect attempt; its length caps attempts. */
   reconnectDelays?: readonly number[];
   messages: IChatMessages;
@@ -108,6 +112,13 @@ export class NotebookChat implements IDisposable {
       attached: () => this.runtime.warm(),
       messages
     });
+    this.databases = new ChatDatabases({
+      api: this._api,
+      available: options.databases ?? (() => null),
+      chosen: () => this.record.databases ?? [],
+      contextLevel: () => this.attachments.contextLevel,
+      change: change => this._changeRecord(change)
+    });
     this.runtime = new ChatRuntime({
       api: this._api,
       notebookPath: path,
@@ -128,6 +139,9 @@ export class NotebookChat implements IDisposable {
 
   /** The attached files, their preview and uploads. */
   readonly attachments: ChatAttachments;
+
+  /** The server's database connections this chat uses. */
+  readonly databases: ChatDatabases;
 
   /** Where code runs: variables, restart, files created. */
   readonly runtime: ChatRuntime;
@@ -631,6 +645,7 @@ export class NotebookChat implements IDisposable {
     this._closeEvents();
     this._doc.recordChanged.disconnect(this._onRecordChanged, this);
     this.attachments.dispose();
+    this.databases.dispose();
     this.runtime.dispose();
     this.verification.dispose();
     Signal.clearData(this);
@@ -720,6 +735,7 @@ export class NotebookChat implements IDisposable {
     if (this._recordShown === false) {
       this._recordShown = true;
       this.attachments.recordChanged();
+      this.databases.recordChanged();
     }
     switch (event.type) {
       case 'manifest':
@@ -907,6 +923,7 @@ export class NotebookChat implements IDisposable {
       return;
     }
     this.attachments.recordChanged();
+    this.databases.recordChanged();
     this._emit();
   }
 

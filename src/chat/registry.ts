@@ -9,7 +9,7 @@ import type { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { errorMessage, NbChatApi } from '../api/client';
-import type { IStatus } from '../api/types';
+import type { IDatabaseList, IStatus } from '../api/types';
 import { folderOf } from '../attachments/datafiles';
 import { NotebookDocument } from '../notebook/document';
 import {
@@ -72,6 +72,11 @@ export class NotebookChats implements IDisposable {
       reason =>
         this._setServer({ kind: 'unreachable', message: errorMessage(reason) })
     );
+    // The named database connections (their names only) the panel offers.
+    api.databases().then(
+      list => this._setDatabases(list),
+      reason => console.warn('jupyter-nbchat: no database connections', reason)
+    );
   }
 
   /** Emitted when the current chat or the server state changes. */
@@ -110,6 +115,7 @@ export class NotebookChats implements IDisposable {
       policy: () =>
         this._server.kind === 'ready' ? policyOf(this._server.status) : null,
       confirmEdited,
+      databases: () => this._databases,
       messages
     });
     this._chats.set(notebook, chat);
@@ -172,6 +178,14 @@ export class NotebookChats implements IDisposable {
     if (!this._isDisposed) {
       // Chats that have not chosen may now run elsewhere.
       this._chats.forEach(chat => chat.settingsChanged());
+      this._changed.emit();
+    }
+  }
+
+  private _setDatabases(list: IDatabaseList): void {
+    this._databases = list;
+    if (!this._isDisposed) {
+      this._chats.forEach(chat => chat.databases.recordChanged());
       this._changed.emit();
     }
   }
@@ -261,6 +275,7 @@ export class NotebookChats implements IDisposable {
   private readonly _autoName = new WeakSet<NotebookPanel>();
   private readonly _changed = new Signal<this, void>(this);
   private _server: ServerState = { kind: 'loading' };
+  private _databases: IDatabaseList | null = null;
   private _current: ICurrentChat | null = null;
   private _isDisposed = false;
 }

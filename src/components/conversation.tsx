@@ -16,7 +16,8 @@ import { turnTotals } from '../notebook/record';
 import { AttachArea } from './attachments';
 import { IconButton } from './buttons';
 import { useElapsedSeconds, useSignalRefresh } from './hooks';
-import { attachIcon } from './icons';
+import { chooseDatabases, DatabaseChips } from './databases';
+import { attachIcon, databaseIcon } from './icons';
 import { CodeHighlighter, MessageList } from './messages';
 import { ChatFooter, FilesCreated, usageText, Variables } from './sections';
 import { VerifySection } from './verify';
@@ -172,6 +173,7 @@ export function Conversation(props: {
         }}
       >
         <AttachArea attachments={chat.attachments} trans={trans} />
+        <DatabaseChips databases={chat.databases} trans={trans} />
         {chat.about && (
           <div className="jp-NbChat-about">
             <span className="jp-NbChat-aboutLabel">
@@ -221,6 +223,16 @@ export function Conversation(props: {
                   'Attach files that are already in the workspace'
                 )}
                 onClick={pickFiles}
+              />
+            )}
+            {chat.databases.available.length > 0 && (
+              <IconButton
+                icon={databaseIcon}
+                label={trans.__('Use a database')}
+                title={trans.__(
+                  "Query the server's database connections in this chat"
+                )}
+                onClick={() => void chooseDatabases(chat.databases, trans)}
               />
             )}
           </div>

@@ -24,3 +24,13 @@ export const attachIcon = new LabIcon({
   name: 'jupyter-nbchat:attach',
   svgstr: attachSvg
 });
+
+const databaseSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <path class="jp-icon3 jp-icon-selectable" fill="#616161" d="M12 2C7.6 2 4 3.3 4 5v14c0 1.7 3.6 3 8 3s8-1.3 8-3V5c0-1.7-3.6-3-8-3zm0 2c3.7 0 6 1 6 1.5S15.7 7 12 7 6 6 6 5.5 8.3 4 12 4zM6 7.9C7.5 8.6 9.7 9 12 9s4.5-.4 6-1.1V12c0 .5-2.3 1.5-6 1.5S6 12.5 6 12zm0 6.5c1.5.7 3.7 1.1 6 1.1s4.5-.4 6-1.1V19c0 .5-2.3 1.5-6 1.5S6 19.5 6 19z"/>
+</svg>`;
+
+/** Use a database connection: a cylinder. */
+export const databaseIcon = new LabIcon({
+  name: 'jupyter-nbchat:database',
+  svgstr: databaseSvg
+});

@@ -159,6 +159,11 @@ export function readRecord(raw: unknown): IChatRecord {
   if (isExecutor(raw.executor)) {
     record.executor = raw.executor;
   }
+  if (Array.isArray(raw.databases)) {
+    record.databases = raw.databases.filter(
+      (name): name is string => typeof name === 'string'
+    );
+  }
   const state = raw.executor_state;
   if (isObject(state) && isExecutor(state.executor)) {
     record.executor_state = {
