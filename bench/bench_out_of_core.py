@@ -76,7 +76,10 @@ CHILD = textwrap.dedent(
     start = time.perf_counter()
     result = None
     {body}
-    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    # VmHWM: a child inherits ru_maxrss across fork and exec (this bench's numpy totals would
+    # count), while exec gives it a fresh VmHWM. Its own children (the summary's workers) by rusage.
+    hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    rss = max(hwm, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({{"seconds": time.perf_counter() - start, "peak_rss": rss * 1024, "result": result}}))
     """
 )
