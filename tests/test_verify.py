@@ -107,21 +107,6 @@ def plain(text):
     return {"output_type": "execute_result", "data": {"text/plain": text}, "execution_count": 1}
 
 
-async def start(nbchat, body):
-    response = await nbchat.post("verify", body=body)
-    assert response.code == 202
-    return json.loads(response.body)["verify_id"]
-
-
-async def finished(nbchat, verify_id):
-    for _ in range(1200):  # a bound, not a timing assertion
-        info = await nbchat.get("verify", verify_id)
-        if info["status"] != "running":
-            return info
-        await asyncio.sleep(0.1)
-    raise AssertionError("the verification never finished")
-
-
 def kernel_ids(jp_serverapp):
     return set(jp_serverapp.kernel_manager.list_kernel_ids())
 
@@ -166,7 +151,7 @@ async def test_matching_outputs_run_fresh_beside_the_live_kernel(nbchat, jp_serv
     await live.run_cell("marker = 'live'", 60)
     before = kernel_ids(jp_serverapp)
 
-    info = await finished(nbchat, await start(nbchat, {"notebook_path": path}))
+    info = await nbchat.verified(await nbchat.start_verify({"notebook_path": path}))
 
     assert info["status"] == "done" and info["message"] is None
     assert (info["ran"], info["total"]) == (4, 4)
@@ -189,7 +174,7 @@ async def test_changed_outputs_are_reported_cell_by_cell(nbchat, jp_serverapp, j
     write_notebook(jp_root_dir, "b.ipynb", cells)
     before = kernel_ids(jp_serverapp)
 
-    info = await finished(nbchat, await start(nbchat, {"notebook_path": "b.ipynb", "executor": "kernel"}))
+    info = await nbchat.verified(await nbchat.start_verify({"notebook_path": "b.ipynb", "executor": "kernel"}))
 
     report = info["report"]
     assert (report["total"], report["same"], report["different"]) == (4, 1, 3)
@@ -217,7 +202,7 @@ async def test_answers_numbers_are_looked_up_in_the_fresh_outputs(nbchat, jp_roo
     }
     body = {"notebook_path": "c.ipynb", "cells": [dict(c) for c in cells], "record": record}
 
-    report = (await finished(nbchat, await start(nbchat, body)))["report"]
+    report = (await nbchat.verified(await nbchat.start_verify(body)))["report"]
 
     assert [c["index"] for c in report["cells"]] == [0]
     answers = {a["turn_id"]: a for a in report["answers"]}
@@ -229,7 +214,7 @@ async def test_answers_numbers_are_looked_up_in_the_fresh_outputs(nbchat, jp_roo
 async def test_cancel_stops_the_run_and_shuts_the_kernel_down(nbchat, jp_serverapp, jp_root_dir, jp_fetch):
     write_notebook(jp_root_dir, "slow.ipynb", [code("import time\ntime.sleep(600)"), code("print(1)")])
     before = kernel_ids(jp_serverapp)
-    verify_id = await start(nbchat, {"notebook_path": "slow.ipynb"})
+    verify_id = await nbchat.start_verify({"notebook_path": "slow.ipynb"})
     await new_kernel(jp_serverapp, before)
 
     response = await jp_fetch("nbchat", "verify", verify_id, method="DELETE")
@@ -239,7 +224,7 @@ async def test_cancel_stops_the_run_and_shuts_the_kernel_down(nbchat, jp_servera
     assert info["status"] == "cancelled" and info["report"] is None and info["ran"] == 0
     assert kernel_ids(jp_serverapp) == before
     # The notebook may be verified again at once.
-    again = await start(nbchat, {"notebook_path": "slow.ipynb"})
+    again = await nbchat.start_verify({"notebook_path": "slow.ipynb"})
     await jp_fetch("nbchat", "verify", again, method="DELETE")
     assert (await nbchat.get("verify", again))["status"] == "cancelled"
 
@@ -258,7 +243,7 @@ async def test_bad_requests_are_clear_json_errors(nbchat, jp_serverapp, jp_root_
     assert code_ == 400 and "E2B_API_KEY" in reply["message"]
 
     before = kernel_ids(jp_serverapp)
-    verify_id = await start(nbchat, {"notebook_path": "busy.ipynb"})
+    verify_id = await nbchat.start_verify({"notebook_path": "busy.ipynb"})
     code_, reply = await nbchat.error("POST", "verify", body={"notebook_path": "busy.ipynb"})
     assert code_ == 409 and "already being verified" in reply["message"]
     await jp_fetch("nbchat", "verify", verify_id, method="DELETE")
@@ -278,7 +263,7 @@ async def test_a_kernel_that_cannot_start_ends_the_job_with_a_reason(nbchat, jp_
     nbformat.write(nb, jp_root_dir / "odd.ipynb")
     before = kernel_ids(jp_serverapp)
 
-    info = await finished(nbchat, await start(nbchat, {"notebook_path": "odd.ipynb"}))
+    info = await nbchat.verified(await nbchat.start_verify({"notebook_path": "odd.ipynb"}))
 
     assert info["status"] == "error" and info["report"] is None
     assert "no-such-kernel" in info["message"]
@@ -288,7 +273,7 @@ async def test_a_kernel_that_cannot_start_ends_the_job_with_a_reason(nbchat, jp_
 async def test_server_shutdown_stops_running_verifications(nbchat, jp_serverapp, jp_root_dir):
     write_notebook(jp_root_dir, "long.ipynb", [code("import time\ntime.sleep(600)")])
     before = kernel_ids(jp_serverapp)
-    verify_id = await start(nbchat, {"notebook_path": "long.ipynb"})
+    verify_id = await nbchat.start_verify({"notebook_path": "long.ipynb"})
     await new_kernel(jp_serverapp, before)
     app = next(iter(jp_serverapp.extension_manager.extension_apps["jupyter_nbchat"]))
 
@@ -313,7 +298,7 @@ async def test_e2b_verifies_in_a_new_sandbox_killed_afterwards(nbchat, e2b_stand
     record = {"executor": "e2b", "attachments": [{"path": "data/shoes.csv"}]}
     write_notebook(jp_root_dir, "e.ipynb", cells, record=record)
 
-    info = await finished(nbchat, await start(nbchat, {"notebook_path": "e.ipynb"}))
+    info = await nbchat.verified(await nbchat.start_verify({"notebook_path": "e.ipynb"}))
 
     assert info["status"] == "done", info["message"]
     report = info["report"]

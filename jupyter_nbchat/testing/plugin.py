@@ -7,6 +7,7 @@ own event loop (`jp_asyncio_loop`), the loop the server and the async tests run 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -122,6 +123,24 @@ class NbChatClient:
     async def ask(self, notebook_path: str, question: str, **extra: Any) -> list[dict[str, Any]]:
         """Start a turn and follow it to its end."""
         return await self.events(await self.start_turn(notebook_path, question, **extra))
+
+    async def start_verify(self, body: dict[str, Any]) -> str:
+        response = await self.post("verify", body=body)
+        assert response.code == 202
+        return json.loads(response.body)["verify_id"]
+
+    async def verified(self, verify_id: str) -> dict[str, Any]:
+        """The verification once it no longer runs (its status and report)."""
+        for _ in range(1200):  # a bound, not a timing assertion
+            info = await self.get("verify", verify_id)
+            if info["status"] != "running":
+                return info
+            await asyncio.sleep(0.1)
+        raise AssertionError("the verification never finished")
+
+    async def verify(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Start "Verify notebook" and wait for it to stop running."""
+        return await self.verified(await self.start_verify(body))
 
 
 @pytest.fixture
