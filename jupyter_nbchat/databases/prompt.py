@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..datafiles.models import ContextLevel
+from ..datafiles.prompt import MAX_COLUMNS, sample_row
 from ..datafiles.text import quote
 from .models import DatabaseSummary, DatabaseTable
 
-MAX_COLUMNS = 200
-MAX_SAMPLE_CHARS = 120
 DIALECT_LABELS = {
     "postgresql": "PostgreSQL",
     "mysql": "MySQL",
@@ -106,11 +105,7 @@ def _table_lines(t: DatabaseTable, level: ContextLevel, dialect: str) -> list[st
     if level == "sample" and t.sample:
         lines.append(f"     first {len(t.sample)} row{'s' if len(t.sample) != 1 else ''} (JSON arrays in column order):")
         for row in t.sample:
-            values = row[:MAX_COLUMNS]
-            text = "[" + ", ".join("null" if v is None else quote(v, MAX_SAMPLE_CHARS) for v in values)
-            if len(row) > MAX_COLUMNS:
-                text += f", … {len(row) - MAX_COLUMNS:,} more"
-            lines.append(f"       {text}]")
+            lines.append(f"       {sample_row(row)}")
     return lines
 
 

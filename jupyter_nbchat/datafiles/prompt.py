@@ -119,7 +119,7 @@ def _table_lines(t: TableSummary, level: ContextLevel, indent: str, sheet: bool)
         lines.append(f"{inner}first {len(t.sample)} row{'s' if len(t.sample) != 1 else ''} "
                      "(JSON arrays in column order):")
         for row in t.sample:
-            lines.append(f"{inner}  " + _sample_row(row))
+            lines.append(f"{inner}  " + sample_row(row))
     return lines
 
 
@@ -148,7 +148,7 @@ def _relation_lines(t: TableSummary, level: ContextLevel, indent: str) -> list[s
         lines.append(f"{inner}first {len(t.sample)} row{'s' if len(t.sample) != 1 else ''} "
                      "(JSON arrays in column order):")
         for row in t.sample:
-            lines.append(f"{inner}  " + _sample_row(row))
+            lines.append(f"{inner}  " + sample_row(row))
     return lines
 
 
@@ -164,7 +164,8 @@ def _more_columns(t: TableSummary) -> str:
     return f"more columns ({t.column_count:,} in all)"
 
 
-def _sample_row(row: list[str | None]) -> str:
+def sample_row(row: list[str | None]) -> str:
+    """One sample row as a JSON array of quoted values (also the database prompt's)."""
     shown = row[:MAX_COLUMNS]
     text = "[" + ", ".join("null" if v is None else quote(v, MAX_SAMPLE_CHARS) for v in shown)
     if len(row) > MAX_COLUMNS:
